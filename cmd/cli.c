@@ -1,0 +1,258 @@
+/* cli: option parsing for gather get. Every value is checked here, so the
+ * rest of the program sees only valid options. */
+#include "cli.h"
+#include "modes.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef GATHER_VERSION
+#define GATHER_VERSION "0"
+#endif
+
+void cli_usage(FILE *f)
+{
+    fputs(
+        "Usage: gather get [OPTIONS] [URL...]\n"
+        "Fetch URLs concurrently, save and parse what was fetched, and write\n"
+        "one JSON record per URL.\n"
+        "\n"
+        "Input:\n"
+        "  -i, --input FILE        URL list, one per line; '-' for stdin.\n"
+        "                          Blank lines and '#' comments are skipped.\n"
+        "Concurrency:\n"
+        "  -m, --mode MODE         concurrency model: async (default)\n"
+        "  -j, --jobs N            concurrent transfers (default 16)\n"
+        "  -P, --procs N           parse workers (default: number of cores)\n"
+        "Output:\n"
+        "  -o, --output DIR        save bodies under DIR/host/path\n"
+        "      --jsonl FILE        write one JSON record per URL; '-': stdout\n"
+        "      --stats FILE        write the run's summary as JSON\n"
+        "      --no-parse          do not parse HTML (still hash every body)\n"
+        "      --xpath NAME=EXPR   add field NAME: string values of EXPR\n"
+        "      --max-parse-size B  parse at most B bytes of a page (32 MiB)\n"
+        "      --progress, --no-progress, --summary, --no-summary\n"
+        "                          force on/off (default: when stderr is a tty)\n"
+        "Network:\n"
+        "      --connect-timeout S connection timeout in seconds (30)\n"
+        "      --timeout S         total time per transfer in seconds (none)\n"
+        "      --max-redirs N      follow at most N redirects (10)\n"
+        "  -A, --user-agent UA     User-Agent header\n"
+        "\n"
+        "  -h, --help              show this help\n"
+        "  -V, --version           show the version\n"
+        "\n"
+        "Exit status: 0 every URL succeeded, 1 some URLs failed, 2 usage\n"
+        "error (bad option, unreadable list, unwritable output), 3 fatal.\n",
+        f);
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+/* Parses a whole decimal integer in [min, max]. */
+static int parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Parses seconds (decimals allowed) in (0, 1e6] into milliseconds. */
+static int parse_seconds(const char *s, long *ms)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 1e6)
+        return -1;
+    *ms = (long)ceil(v * 1000.0);
+    return 0;
+}
+
+enum {
+    OPT_JSONL = 256,
+    OPT_STATS,
+    OPT_NO_PARSE,
+    OPT_XPATH,
+    OPT_MAX_PARSE,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
+    OPT_SUMMARY,
+    OPT_NO_SUMMARY,
+    OPT_CONNECT_TIMEOUT,
+    OPT_TIMEOUT,
+    OPT_MAX_REDIRS,
+};
+
+static const struct option long_opts[] = {
+    {"input", required_argument, NULL, 'i'},
+    {"mode", required_argument, NULL, 'm'},
+    {"jobs", required_argument, NULL, 'j'},
+    {"procs", required_argument, NULL, 'P'},
+    {"output", required_argument, NULL, 'o'},
+    {"jsonl", required_argument, NULL, OPT_JSONL},
+    {"stats", required_argument, NULL, OPT_STATS},
+    {"no-parse", no_argument, NULL, OPT_NO_PARSE},
+    {"xpath", required_argument, NULL, OPT_XPATH},
+    {"max-parse-size", required_argument, NULL, OPT_MAX_PARSE},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"summary", no_argument, NULL, OPT_SUMMARY},
+    {"no-summary", no_argument, NULL, OPT_NO_SUMMARY},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
+    {"user-agent", required_argument, NULL, 'A'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static int add_field(gather_opts *o, char *spec, char *err, size_t errlen)
+{
+    char *eq = strchr(spec, '=');
+    if (!eq || eq == spec || !eq[1])
+        return fail(err, errlen, "--xpath wants NAME=EXPR, got '%s'", spec);
+    parse_field *f = realloc(o->fields, (o->n_fields + 1) * sizeof *f);
+    if (!f)
+        return fail(err, errlen, "out of memory");
+    o->fields = f;
+    *eq = '\0'; /* argv is ours to split */
+    f[o->n_fields].name = spec;
+    f[o->n_fields].expr = eq + 1;
+    for (size_t i = 0; i < o->n_fields; i++)
+        if (!strcmp(f[i].name, spec))
+            return fail(err, errlen, "--xpath field '%s' given twice", spec);
+    if (parse_xpath_check(eq + 1, err, errlen))
+        return EXIT_USAGE;
+    o->n_fields++;
+    return 0;
+}
+
+int cli_parse_get(int argc, char **argv, gather_opts *o, char *err,
+                  size_t errlen)
+{
+    int c;
+    long v;
+    memset(o, 0, sizeof *o);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":i:m:j:P:o:A:hV", long_opts,
+                            NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            o->input = optarg;
+            break;
+        case 'm':
+            if (!mode_find(optarg))
+                return fail(err, errlen, "unknown mode '%s' (modes: %s)",
+                            optarg, mode_names());
+            o->mode = optarg;
+            break;
+        case 'j':
+            if (parse_long(optarg, 1, 100000, &o->jobs))
+                return fail(err, errlen,
+                            "--jobs wants a number from 1 to 100000, got '%s'",
+                            optarg);
+            break;
+        case 'P':
+            if (parse_long(optarg, 1, 1024, &o->procs))
+                return fail(err, errlen,
+                            "--procs wants a number from 1 to 1024, got '%s'",
+                            optarg);
+            break;
+        case 'o':
+            if (!*optarg)
+                return fail(err, errlen, "--output wants a directory");
+            o->outdir = optarg;
+            break;
+        case 'A':
+            o->user_agent = optarg;
+            break;
+        case OPT_JSONL:
+            o->jsonl = optarg;
+            break;
+        case OPT_STATS:
+            o->stats = optarg;
+            break;
+        case OPT_NO_PARSE:
+            o->no_parse = 1;
+            break;
+        case OPT_XPATH:
+            if (add_field(o, optarg, err, errlen))
+                return EXIT_USAGE;
+            break;
+        case OPT_MAX_PARSE:
+            if (parse_long(optarg, 1, 1L << 30, &v))
+                return fail(err, errlen,
+                            "--max-parse-size wants bytes from 1 to 1 GiB, "
+                            "got '%s'", optarg);
+            o->max_parse_bytes = (size_t)v;
+            break;
+        case OPT_PROGRESS:
+        case OPT_NO_PROGRESS:
+            o->progress = c == OPT_PROGRESS ? 1 : -1;
+            break;
+        case OPT_SUMMARY:
+        case OPT_NO_SUMMARY:
+            o->summary = c == OPT_SUMMARY ? 1 : -1;
+            break;
+        case OPT_CONNECT_TIMEOUT:
+            if (parse_seconds(optarg, &o->connect_timeout_ms))
+                return fail(err, errlen,
+                            "--connect-timeout wants seconds > 0, got '%s'",
+                            optarg);
+            break;
+        case OPT_TIMEOUT:
+            if (parse_seconds(optarg, &o->timeout_ms))
+                return fail(err, errlen,
+                            "--timeout wants seconds > 0, got '%s'", optarg);
+            break;
+        case OPT_MAX_REDIRS:
+            if (parse_long(optarg, 0, 1000, &v))
+                return fail(err, errlen,
+                            "--max-redirs wants a number from 0 to 1000, "
+                            "got '%s'", optarg);
+            o->max_redirs = v ? v : -1;
+            break;
+        case 'h':
+            cli_usage(stdout);
+            return -1;
+        case 'V':
+            printf("gather %s\n", GATHER_VERSION);
+            return -1;
+        case ':':
+            return fail(err, errlen, "option %s needs a value",
+                        argv[optind - 1]);
+        default:
+            return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    o->urls = argv + optind;
+    o->n_urls = argc - optind;
+    if (!o->input && !o->n_urls)
+        return fail(err, errlen, "no URLs: give -i FILE or URLs");
+    return 0;
+}
+
+void cli_free_opts(gather_opts *o)
+{
+    free(o->fields);
+    o->fields = NULL;
+    o->n_fields = 0;
+}

@@ -1,0 +1,103 @@
+/* main: gather's entry point: picks the subcommand, sets up the libraries
+ * once, runs the chosen mode and turns the outcome into an exit code. */
+#include "cli.h"
+#include "modes.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#ifndef GATHER_VERSION
+#define GATHER_VERSION "0"
+#endif
+
+/* Each transfer needs a socket and maybe a file; -j 1000 needs more than
+ * the usual soft limit of 1024 descriptors. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static int cmd_get(int argc, char **argv)
+{
+    gather_opts o;
+    run r;
+    char err[512];
+    int rc = cli_parse_get(argc, argv, &o, err, sizeof err);
+    if (rc) {
+        if (rc > 0)
+            fprintf(stderr, "gather get: %s\nTry 'gather get --help'.\n", err);
+        cli_free_opts(&o);
+        return rc > 0 ? rc : EXIT_ALL_OK;
+    }
+    const mode_entry *m = mode_find(o.mode ? o.mode : "async");
+    if (run_open(&r, &o, err, sizeof err)) {
+        fprintf(stderr, "gather get: %s\n", err);
+        cli_free_opts(&o);
+        return EXIT_USAGE;
+    }
+    rc = m->run(&r);
+
+    report_summary s;
+    report_summarise(r.rep, &s);
+    if (o.summary > 0 || (o.summary == 0 && isatty(2)))
+        report_print(&s, m->name, stderr);
+    if (o.stats && report_write_json(&s, m->name, o.stats))
+        fprintf(stderr, "gather get: cannot write %s\n", o.stats);
+    int out_error = r.out_error;
+    run_close(&r);
+    cli_free_opts(&o);
+    if (rc)
+        return EXIT_FATAL;
+    return s.failed || out_error ? EXIT_SOME_FAILED : EXIT_ALL_OK;
+}
+
+static void usage(FILE *f)
+{
+    fputs("Usage: gather COMMAND [OPTIONS]\n"
+          "\n"
+          "Commands:\n"
+          "  get      fetch a URL list concurrently, save, parse, record\n"
+          "\n"
+          "Run 'gather COMMAND --help' for the options of a command.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return EXIT_ALL_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("gather %s\n", GATHER_VERSION);
+        return EXIT_ALL_OK;
+    }
+    if (strcmp(argv[1], "get")) {
+        fprintf(stderr, "gather: unknown command '%s'\n", argv[1]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    /* A closed reader of --jsonl - must not kill us mid-record. */
+    signal(SIGPIPE, SIG_IGN);
+    raise_nofile();
+    parse_global_init();
+    if (fetch_global_init()) {
+        fprintf(stderr, "gather: libcurl initialisation failed\n");
+        return EXIT_FATAL;
+    }
+    int rc = cmd_get(argc - 1, argv + 1);
+    fetch_global_cleanup();
+    parse_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,57 @@
+/* mode_async: fetch on one curl-multi event loop, parse inline on the same
+ * thread, as asyncio does. New transfers start as soon as old ones end, so
+ * at most -j are in flight and the URL list is read only as fast as the
+ * network drains it. */
+#include "modes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void on_done(fetch_xfer *x, void *ctx)
+{
+    run_finish_xfer(ctx, x);
+}
+
+int mode_async(run *r)
+{
+    char err[512];
+    long jobs = r->o->jobs > 0 ? r->o->jobs : 16;
+    fetch_loop *loop = fetch_loop_new(jobs, err, sizeof err);
+    int eof = 0, result = 0;
+
+    if (!loop) {
+        fprintf(stderr, "gather: %s\n", err);
+        return -1;
+    }
+    for (;;) {
+        while (!eof && fetch_loop_active(loop) < jobs) {
+            const char *url;
+            int rc = run_next(r, &url, err, sizeof err);
+            if (rc == 0) {
+                eof = 1;
+            } else if (rc < 0) {
+                run_emit_bad_line(r, err);
+            } else {
+                fetch_xfer *x = fetch_xfer_new(&r->fo, url, NULL);
+                if (!x) {
+                    fprintf(stderr, "gather: out of memory\n");
+                    result = -1;
+                    goto out;
+                }
+                if (fetch_xfer_done(x) || fetch_loop_add(loop, x))
+                    run_finish_xfer(r, x);
+            }
+        }
+        if (eof && fetch_loop_active(loop) == 0)
+            break;
+        if (fetch_loop_poll(loop, 200, on_done, r) < 0) {
+            perror("gather: epoll_wait");
+            result = -1;
+            goto out;
+        }
+        report_tick(r->rep);
+    }
+out:
+    fetch_loop_free(loop);
+    return result;
+}

@@ -1,0 +1,22 @@
+/* modes: the ways of driving a run. Each returns 0 when the run went to
+ * its end (some URLs may have failed) or -1 on a fatal error, with a
+ * message already printed. */
+#ifndef GATHER_MODES_H
+#define GATHER_MODES_H
+
+#include "run.h"
+
+int mode_async(run *r);
+
+typedef struct mode_entry {
+    const char *name;
+    int (*run)(run *r);
+} mode_entry;
+
+/* The mode called name, or NULL. */
+const mode_entry *mode_find(const char *name);
+
+/* "async, threads, ..." for messages. */
+const char *mode_names(void);
+
+#endif

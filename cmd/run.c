@@ -1,0 +1,226 @@
+/* run: the steps every mode shares: reading the next URL, parsing and
+ * building the record, and writing it out with the accounting. */
+#define _GNU_SOURCE
+#include "run.h"
+#include "record.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int resolve_cb(void *ctx, const char *base, const char *ref,
+                      char **out)
+{
+    (void)ctx;
+    return fetch_url_resolve(base, ref, out);
+}
+
+int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->o = o;
+    r->jsonl_fd = -1;
+    r->fo.outdir = o->outdir;
+    r->fo.keep_body_max = o->no_parse ? 0
+                          : o->max_parse_bytes ? o->max_parse_bytes
+                                               : (size_t)32 << 20;
+    r->fo.connect_timeout_ms = o->connect_timeout_ms;
+    r->fo.timeout_ms = o->timeout_ms;
+    r->fo.max_redirs = o->max_redirs;
+    r->fo.user_agent = o->user_agent;
+    r->po.resolve = resolve_cb;
+    r->po.fields = o->fields;
+    r->po.n_fields = o->n_fields;
+
+    if (o->outdir) {
+        struct stat st;
+        if (mkdir(o->outdir, 0755) && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create output directory %s: %s",
+                     o->outdir, strerror(errno));
+            return -1;
+        }
+        if (stat(o->outdir, &st) || !S_ISDIR(st.st_mode) ||
+            access(o->outdir, W_OK | X_OK)) {
+            snprintf(err, errlen, "output directory %s is not writable",
+                     o->outdir);
+            return -1;
+        }
+    }
+    if (o->input && !(r->in = urllist_open(o->input, err, errlen)))
+        return -1;
+    if (o->jsonl) {
+        r->jsonl_fd = strcmp(o->jsonl, "-")
+                          ? open(o->jsonl,
+                                 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+                          : 1;
+        if (r->jsonl_fd < 0) {
+            snprintf(err, errlen, "cannot write %s: %s", o->jsonl,
+                     strerror(errno));
+            run_close(r);
+            return -1;
+        }
+    }
+    int tty = isatty(2);
+    int progress = o->progress ? o->progress > 0 : tty;
+    long total = -1;
+    if (progress) {
+        total = o->n_urls;
+        if (o->input) {
+            long n = urllist_count(o->input);
+            total = n < 0 ? -1 : total + n;
+        }
+    }
+    if (!(r->rep = report_new(progress, total))) {
+        snprintf(err, errlen, "out of memory");
+        run_close(r);
+        return -1;
+    }
+    return 0;
+}
+
+void run_close(run *r)
+{
+    urllist_close(r->in);
+    r->in = NULL;
+    if (r->jsonl_fd > 1)
+        close(r->jsonl_fd);
+    r->jsonl_fd = -1;
+    report_free(r->rep);
+    r->rep = NULL;
+}
+
+int run_next(run *r, const char **url, char *err, size_t errlen)
+{
+    if (r->next_arg < r->o->n_urls) {
+        *url = r->o->urls[r->next_arg++];
+        return 1;
+    }
+    if (!r->in)
+        return 0;
+    size_t lineno;
+    int rc = urllist_next(r->in, url, &lineno, err, errlen);
+    if (rc == -2) {
+        /* The list cannot be read any further: report it, end the input. */
+        report_error(r->rep, r->o->input, err);
+        r->out_error = 1;
+        urllist_close(r->in);
+        r->in = NULL;
+        return 0;
+    }
+    return rc;
+}
+
+/* The charset parameter of a content type, copied into buf, or NULL. */
+static const char *charset_of(const char *ct, char *buf, size_t cap)
+{
+    const char *p = ct ? strcasestr(ct, "charset=") : NULL;
+    if (!p)
+        return NULL;
+    p += 8;
+    if (*p == '"')
+        p++;
+    size_t n = strcspn(p, "\"; \t");
+    if (!n || n >= cap)
+        return NULL;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+char *run_process(const run *r, fetch_result *res, run_outcome *oc)
+{
+    parse_page page = {0};
+    int parsed = 0;
+    char perr[256] = "";
+    char *line;
+
+    if (!r->o->no_parse && res->is_html && !res->error && res->body) {
+        char cs[64];
+        int rc = parse_html((const char *)res->body, res->body_len,
+                            res->final_url ? res->final_url : res->url,
+                            charset_of(res->content_type, cs, sizeof cs),
+                            &r->po, &page, perr, sizeof perr);
+        parsed = rc == PARSE_OK;
+        if (rc && !perr[0])
+            snprintf(perr, sizeof perr, "%s", parse_strerror(rc));
+    }
+    line = record_json(res, parsed ? &page : NULL, r->o->fields,
+                       perr[0] ? perr : NULL);
+    parse_page_clear(&page);
+    /* The body is no longer needed; free it before the record is queued. */
+    free(res->body);
+    res->body = NULL;
+    res->body_len = 0;
+    oc->url = res->url;
+    oc->error = res->error;
+    if (!oc->error && perr[0])
+        oc->error = "parse failed"; /* the record holds the detail */
+    oc->bytes = res->bytes;
+    oc->total_ms = res->t.total;
+    return line;
+}
+
+static int write_line(int fd, const char *line)
+{
+    size_t n = strlen(line);
+    char *buf = malloc(n + 1);
+    if (!buf)
+        return -1;
+    memcpy(buf, line, n);
+    buf[n] = '\n';
+    /* One write per record, so a record is never interleaved or split by
+     * another writer; a short write is finished in a loop. */
+    size_t off = 0;
+    while (off <= n) {
+        ssize_t w = write(fd, buf + off, n + 1 - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            free(buf);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    free(buf);
+    return 0;
+}
+
+void run_emit(run *r, const run_outcome *oc, const char *line)
+{
+    if (oc->error)
+        report_error(r->rep, oc->url ? oc->url : "input", oc->error);
+    if (r->jsonl_fd >= 0 && !r->out_error) {
+        if (!line || write_line(r->jsonl_fd, line)) {
+            report_error(r->rep, r->o->jsonl,
+                         line ? strerror(errno) : "out of memory");
+            r->out_error = 1; /* reported once; the summary still counts */
+        }
+    }
+    report_add(r->rep, !oc->error, oc->bytes, oc->total_ms);
+    report_tick(r->rep);
+}
+
+void run_emit_bad_line(run *r, const char *msg)
+{
+    fetch_result res = {0};
+    run_outcome oc = {0};
+    res.error = (char *)msg;
+    char *line = record_json(&res, NULL, NULL, NULL);
+    oc.error = msg;
+    run_emit(r, &oc, line);
+    free(line);
+}
+
+void run_finish_xfer(run *r, fetch_xfer *x)
+{
+    run_outcome oc;
+    char *line = run_process(r, fetch_xfer_result(x), &oc);
+    run_emit(r, &oc, line);
+    free(line);
+    fetch_xfer_free(x);
+}

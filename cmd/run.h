@@ -1,0 +1,86 @@
+/* run: one invocation of gather get: its options, its inputs and outputs,
+ * and the steps every mode shares (next URL, parse + record, emit). A mode
+ * is a way of driving these steps; see modes.h.
+ *
+ * Ownership: a run owns its URL reader, record file and report. run_next()
+ * and run_emit() belong to one thread (the one that writes records);
+ * run_process() is safe on any thread or process.
+ */
+#ifndef GATHER_RUN_H
+#define GATHER_RUN_H
+
+#include "../fetch/fetch.h"
+#include "../parse/parse.h"
+#include "report.h"
+#include "urllist.h"
+
+#include <stdint.h>
+
+/* Options of get (and of every run compare makes). Zero is the default. */
+typedef struct gather_opts {
+    const char *input;        /* borrowed; URL list path, "-": stdin */
+    char **urls;              /* borrowed; URLs from the command line */
+    int n_urls;
+    const char *mode;         /* borrowed; "async" when NULL */
+    long jobs;                /* concurrent transfers; 0: 16 */
+    long procs;               /* parse workers; 0: number of cores */
+    const char *outdir;       /* borrowed; NULL: bodies are not saved */
+    const char *jsonl;        /* borrowed; records file, "-": stdout */
+    const char *stats;        /* borrowed; summary JSON file */
+    int no_parse;
+    int progress;             /* 1: force, -1: never, 0: if stderr is a tty */
+    int summary;              /* 1: force, -1: never, 0: if stderr is a tty */
+    long connect_timeout_ms;
+    long timeout_ms;
+    long max_redirs;          /* 0: 10; -1: none */
+    size_t max_parse_bytes;   /* 0: 32 MiB */
+    const char *user_agent;   /* borrowed */
+    parse_field *fields;      /* owned by the caller; --xpath NAME=EXPR */
+    size_t n_fields;
+} gather_opts;
+
+typedef struct run {
+    const gather_opts *o;     /* borrowed */
+    fetch_opts fo;
+    parse_opts po;
+    urllist *in;              /* owned; NULL with command-line URLs only */
+    int next_arg;             /* next command-line URL */
+    int jsonl_fd;             /* owned unless 1 (stdout); -1: none */
+    report *rep;              /* owned */
+    int out_error;            /* writing records failed */
+} run;
+
+/* What run_emit() needs of a finished URL besides its record line. */
+typedef struct run_outcome {
+    const char *url;    /* borrowed; NULL for a bad input line */
+    const char *error;  /* borrowed; NULL on success */
+    uint64_t bytes;
+    double total_ms;
+} run_outcome;
+
+/* Opens the inputs and outputs of o. Returns 0, or -1 with a message in
+ * err (an unreadable list, an unwritable output). */
+int run_open(run *r, const gather_opts *o, char *err, size_t errlen);
+void run_close(run *r);
+
+/* The next URL to fetch: 1 and *url (valid until the next call), 0 at the
+ * end of input, or -1 for a bad input line, which the caller records with
+ * run_emit_bad_line(). */
+int run_next(run *r, const char **url, char *err, size_t errlen);
+
+/* Parses res's body when it is HTML and parsing is on, then builds its
+ * record. Returns the malloced record line (NULL when out of memory) and
+ * fills *oc (borrowing from res). Safe on any thread or process. */
+char *run_process(const run *r, fetch_result *res, run_outcome *oc);
+
+/* Writes a record line and accounts for it. */
+void run_emit(run *r, const run_outcome *oc, const char *line);
+
+/* Records a bad input line. */
+void run_emit_bad_line(run *r, const char *msg);
+
+/* The shared step for modes that parse where they fetch: process, emit
+ * and release the transfer. */
+void run_finish_xfer(run *r, fetch_xfer *x);
+
+#endif

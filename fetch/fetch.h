@@ -1,0 +1,149 @@
+/* fetch: turns URLs into bytes on disk and in memory, with libcurl.
+ *
+ * Ownership: everything a fetch_*_new() returns belongs to the caller and is
+ * released with the matching _free(); _free(NULL) is a no-op. Strings inside
+ * a fetch_result belong to the result. A fetch_xfer and a fetch_loop belong
+ * to one thread at a time; fetch_global_init() runs once, before any thread.
+ */
+#ifndef GATHER_FETCH_H
+#define GATHER_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FETCH_ERRORS(X)                                                        \
+    X(FETCH_OK, "ok")                                                          \
+    X(FETCH_ENOMEM, "out of memory")                                           \
+    X(FETCH_EURL, "malformed URL")                                             \
+    X(FETCH_ESCHEME, "unsupported URL scheme (only http and https)")           \
+    X(FETCH_ETOOLONG, "name too long")                                         \
+    X(FETCH_EIO, "file system error")                                          \
+    X(FETCH_ECURL, "libcurl error")                                            \
+    X(FETCH_ESYS, "system call failed")
+
+#define FETCH_ENUM(name, text) name,
+typedef enum fetch_code { FETCH_ERRORS(FETCH_ENUM) FETCH_NCODES } fetch_code;
+#undef FETCH_ENUM
+
+/* Returns a static description of code. */
+const char *fetch_strerror(fetch_code code);
+
+/* Initialises libcurl. Call once, before any thread starts; returns 0 or a
+ * fetch_code. fetch_global_cleanup() undoes it. */
+int fetch_global_init(void);
+void fetch_global_cleanup(void);
+
+/* Options shared by every transfer. Zero means the documented default. */
+typedef struct fetch_opts {
+    const char *outdir;       /* borrowed; NULL: bodies are hashed, not saved */
+    size_t keep_body_max;     /* keep HTML bodies up to this size in memory
+                                 for parsing; 0: never keep bodies */
+    long connect_timeout_ms;  /* 0: 30000 */
+    long timeout_ms;          /* total per transfer; 0: no limit */
+    long max_redirs;          /* 0: 10; negative: no redirects */
+    const char *user_agent;   /* borrowed; NULL: "gather/VERSION" */
+    struct fetch_share *share;/* borrowed; NULL: no shared caches */
+} fetch_opts;
+
+/* Phase durations of one transfer in milliseconds. They do not overlap:
+ * queue + dns + connect + tls + ttfb + transfer = total (within rounding),
+ * where ttfb is the wait from request sent to first byte. */
+typedef struct fetch_timings {
+    double queue, dns, connect, tls, ttfb, transfer, total;
+} fetch_timings;
+
+/* The outcome of one URL. */
+typedef struct fetch_result {
+    char *url;            /* owned; as given */
+    char *final_url;      /* owned; NULL when no response arrived */
+    long status;          /* HTTP status; 0 when none */
+    uint64_t bytes;       /* body bytes received (decoded) */
+    char *content_type;   /* owned; NULL when the server sent none */
+    char sha256[65];      /* hex digest of the body; "" when none */
+    char *path;           /* owned; the saved file, NULL when not saved */
+    char *error;          /* owned; NULL on success */
+    fetch_timings t;
+    unsigned char *body;  /* owned; the body, when kept for parsing */
+    size_t body_len;
+    int is_html;          /* content type says HTML */
+} fetch_result;
+
+/* Releases what r owns and zeroes it. */
+void fetch_result_clear(fetch_result *r);
+
+/* ---- one transfer ---- */
+
+typedef struct fetch_xfer fetch_xfer;
+
+/* Creates a transfer of url with options o (borrowed; must outlive the
+ * transfer). Returns NULL only when out of memory. If the URL cannot be
+ * fetched (malformed, unsupported scheme, output file cannot be created),
+ * the transfer is already finished: fetch_xfer_done() is true and the
+ * result carries the error. */
+fetch_xfer *fetch_xfer_new(const fetch_opts *o, const char *url, void *user);
+void fetch_xfer_free(fetch_xfer *x);
+
+/* True once the transfer has finished, successfully or not. */
+int fetch_xfer_done(const fetch_xfer *x);
+
+/* Runs the transfer to completion in the calling thread (blocking). */
+void fetch_xfer_perform(fetch_xfer *x);
+
+/* The result; valid until fetch_xfer_free(). Complete once done. */
+fetch_result *fetch_xfer_result(fetch_xfer *x);
+
+void *fetch_xfer_user(const fetch_xfer *x);
+
+/* ---- the event loop: many transfers on one thread ---- */
+
+typedef struct fetch_loop fetch_loop;
+
+/* Called on the loop's thread for each transfer that finished. The callee
+ * owns x from then on. */
+typedef void (*fetch_done_fn)(fetch_xfer *x, void *ctx);
+
+/* Creates a curl multi handle driven by epoll. max_parallel sizes the
+ * connection cache. Returns NULL and a message in err on failure. */
+fetch_loop *fetch_loop_new(long max_parallel, char *err, size_t errlen);
+void fetch_loop_free(fetch_loop *l);
+
+/* Starts x on the loop, which owns it until it is passed to the done
+ * callback. Returns 0, or a fetch_code when x could not start: then x is
+ * done, with the error in its result, and the caller keeps it. */
+int fetch_loop_add(fetch_loop *l, fetch_xfer *x);
+
+/* Transfers started and not yet passed to a done callback. */
+long fetch_loop_active(const fetch_loop *l);
+
+/* Waits up to timeout_ms for network events or curl timers, drives the
+ * transfers, and calls done for each one that finished. Returns the number
+ * finished, or -1 with errno set when epoll fails. */
+int fetch_loop_poll(fetch_loop *l, int timeout_ms, fetch_done_fn done,
+                    void *ctx);
+
+/* ---- URLs ---- */
+
+/* Resolves ref against base (both may be absolute), drops the fragment and
+ * returns a malloced absolute URL in *out. Returns 0, FETCH_EURL when either
+ * is malformed, or FETCH_ESCHEME when the result is not http(s).
+ * Thread-safe. */
+int fetch_url_resolve(const char *base, const char *ref, char **out);
+
+/* The relative path a URL is saved under: "host[_port]/path", as wget -x
+ * does. A path ending in '/' gets "index.html"; a query is kept as
+ * "?query". Every component is sanitised (no "..", no '/', no control
+ * characters, at most FETCH_NAME_MAX bytes) and the whole is bounded by
+ * cap. Returns 0, FETCH_EURL, FETCH_ESCHEME or FETCH_ETOOLONG. */
+#define FETCH_NAME_MAX 200
+int fetch_name_for_url(const char *url, char *out, size_t cap);
+
+/* ---- shared caches for transfers on many threads ---- */
+
+typedef struct fetch_share fetch_share;
+
+/* A curl share handle for DNS and TLS session caches, with locks, so
+ * transfers on different threads can use it at once. NULL on failure. */
+fetch_share *fetch_share_new(void);
+void fetch_share_free(fetch_share *s);
+
+#endif

@@ -1,0 +1,168 @@
+/* fetch_loop: many transfers on one thread. A curl multi handle is driven
+ * with curl_multi_socket_action() from an epoll set: curl tells us which
+ * sockets to watch and when its timer fires, we tell curl what happened. */
+#include "fetch.h"
+#include "fetch_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+struct fetch_loop {
+    CURLM *multi;     /* owned */
+    int epfd;         /* owned */
+    double deadline;  /* monotonic ms when curl's timer fires; <0: none */
+    long active;
+    int running;
+};
+
+/* CURLMOPT_SOCKETFUNCTION: mirror curl's interest in a socket into epoll.
+ * socketp marks sockets already in the set. */
+static int on_socket(CURL *e, curl_socket_t s, int what, void *userp,
+                     void *socketp)
+{
+    fetch_loop *l = userp;
+    struct epoll_event ev = {0};
+    (void)e;
+
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(l->epfd, EPOLL_CTL_DEL, s, NULL);
+        curl_multi_assign(l->multi, s, NULL);
+        return 0;
+    }
+    ev.data.fd = s;
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) |
+                (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(l->epfd, op, s, &ev)) {
+        /* A reused descriptor number can be in either state; try the
+         * other operation before giving up. */
+        op = op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+        if (epoll_ctl(l->epfd, op, s, &ev))
+            return -1;
+    }
+    if (!socketp)
+        curl_multi_assign(l->multi, s, l);
+    return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: remember when curl wants to be called back. */
+static int on_timer(CURLM *m, long timeout_ms, void *userp)
+{
+    fetch_loop *l = userp;
+    (void)m;
+    l->deadline = timeout_ms < 0 ? -1 : fetch_now_ms() + (double)timeout_ms;
+    return 0;
+}
+
+fetch_loop *fetch_loop_new(long max_parallel, char *err, size_t errlen)
+{
+    fetch_loop *l = calloc(1, sizeof *l);
+    if (!l) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    l->deadline = -1;
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (l->epfd < 0) {
+        snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
+        free(l);
+        return NULL;
+    }
+    l->multi = curl_multi_init();
+    if (!l->multi ||
+        curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_socket) ||
+        curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l) ||
+        curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_timer) ||
+        curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l) ||
+        curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS,
+                          max_parallel > 0 ? max_parallel : 16L)) {
+        snprintf(err, errlen, "curl multi handle setup failed");
+        fetch_loop_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void fetch_loop_free(fetch_loop *l)
+{
+    if (!l)
+        return;
+    if (l->multi)
+        curl_multi_cleanup(l->multi);
+    close(l->epfd);
+    free(l);
+}
+
+int fetch_loop_add(fetch_loop *l, fetch_xfer *x)
+{
+    fetch_xfer_mark_started(x);
+    if (curl_multi_add_handle(l->multi, x->easy) != CURLM_OK) {
+        fetch_xfer_fail(x, "curl_multi_add_handle failed");
+        return FETCH_ECURL;
+    }
+    l->active++;
+    return FETCH_OK;
+}
+
+long fetch_loop_active(const fetch_loop *l)
+{
+    return l->active;
+}
+
+/* Hands every finished transfer to done. Returns how many. */
+static int reap(fetch_loop *l, fetch_done_fn done, void *ctx)
+{
+    CURLMsg *msg;
+    int left, n = 0;
+    while ((msg = curl_multi_info_read(l->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL *e = msg->easy_handle;
+        CURLcode rc = msg->data.result;
+        fetch_xfer *x = NULL;
+        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+        curl_multi_remove_handle(l->multi, e);
+        l->active--;
+        fetch_xfer_finish(x, rc);
+        done(x, ctx);
+        n++;
+    }
+    return n;
+}
+
+int fetch_loop_poll(fetch_loop *l, int timeout_ms, fetch_done_fn done,
+                    void *ctx)
+{
+    struct epoll_event evs[256];
+    double now = fetch_now_ms();
+
+    if (l->deadline >= 0) {
+        double wait = l->deadline - now;
+        if (wait < timeout_ms)
+            timeout_ms = wait <= 0 ? 0 : (int)wait + 1;
+    }
+    int n = epoll_wait(l->epfd, evs, 256, timeout_ms);
+    if (n < 0) {
+        if (errno != EINTR)
+            return -1;
+        n = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        int action = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                     (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                     (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR
+                                                            : 0);
+        curl_multi_socket_action(l->multi, evs[i].data.fd, action,
+                                 &l->running);
+    }
+    if (l->deadline >= 0 && fetch_now_ms() >= l->deadline) {
+        l->deadline = -1;
+        curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0,
+                                 &l->running);
+    }
+    return reap(l, done, ctx);
+}
