@@ -60,7 +60,12 @@ int fetch_url_resolve(const char *base, const char *ref, char **out)
     }
     if (base && curl_url_set(u, CURLUPART_URL, base, flags) != CURLUE_OK)
         goto out;
-    switch (curl_url_set(u, CURLUPART_URL, cref, flags)) {
+    /* RFC 3986: an empty or fragment-only reference is the base document
+     * itself. curl 7.88 resolves those to the base's directory instead,
+     * so they never reach it. */
+    if (base && (cref[0] == '\0' || cref[0] == '#'))
+        ;
+    else switch (curl_url_set(u, CURLUPART_URL, cref, flags)) {
     case CURLUE_OK:
         break;
     case CURLUE_UNSUPPORTED_SCHEME:

@@ -1,0 +1,47 @@
+# lib.sh: sourced by every integration test. Gives the test a scratch
+# directory and a private nginx on a free loopback port, and removes both
+# when the test exits, whatever the outcome.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+GATHER=${GATHER:?GATHER must name the binary under test}
+case $GATHER in /*) ;; *) GATHER=$ROOT/$GATHER ;; esac
+T=$(mktemp -d "${TMPDIR:-/tmp}/gather-test.XXXXXX")
+NGINX_DIR=
+
+cleanup() {
+  if [ -n "$NGINX_DIR" ]; then "$ROOT/samples/serve" stop "$NGINX_DIR" >/dev/null 2>&1 || true; fi
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+# start_server [--site DIR]: serves the sample site (or DIR); sets BASE,
+# PORT and SITE.
+start_server() {
+  local env
+  env=$("$ROOT/samples/serve" start "$@") || { echo "cannot start nginx" >&2; exit 1; }
+  eval "$env"
+  BASE=$GATHER_BASE PORT=$GATHER_PORT NGINX_DIR=$GATHER_NGINX_DIR
+  SITE=$ROOT/samples/site
+  if [ "${1:-}" = --site ]; then SITE=$2; fi
+}
+
+# urls LIST: the list with {BASE} filled in.
+urls() { "$ROOT/samples/serve" urls "$BASE" "$@"; }
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# check_eq ACTUAL EXPECTED WHAT
+check_eq() { [ "$1" == "$2" ] || fail "$3: expected '$2', got '$1'"; }
+
+# run_gather EXPECTED_EXIT ARGS...: runs gather, checks its exit code; its
+# stderr goes to $T/stderr.
+run_gather() {
+  local want=$1 rc=0
+  shift
+  "$GATHER" "$@" 2>"$T/stderr" || rc=$?
+  if [ "$rc" != "$want" ]; then
+    cat "$T/stderr" >&2
+    fail "gather $* exited $rc, expected $want"
+  fi
+}

@@ -1,0 +1,55 @@
+# The main job on the sample site: every saved file is byte-identical to
+# the served one, and every field of every record is right.
+. "$(dirname "$0")/lib.sh"
+start_server
+urls > "$T/urls.txt"
+n_urls=$(grep -c '^http' "$T/urls.txt")
+
+# One URL of the list is a 404, so the exit code is 1.
+run_gather 1 get -i "$T/urls.txt" -o "$T/out" --jsonl "$T/r.jsonl" -j 4
+check_eq "$(wc -l < "$T/r.jsonl")" "$n_urls" "record count"
+check_eq "$(jq -r .url "$T/r.jsonl" | sort -u | wc -l)" "$n_urls" "distinct URLs"
+diff <(jq -r .url "$T/r.jsonl" | sort) <(grep '^http' "$T/urls.txt" | sort) ||
+  fail "recorded URLs differ from the list"
+
+# Independent checks against the site itself.
+declare -A ctype=([html]="text/html; charset=utf-8" [txt]="text/plain; charset=utf-8"
+  [json]="application/json" [png]="image/png" [jpg]="image/jpeg" [gif]="image/gif"
+  [bin]="application/octet-stream")
+saved=0
+while IFS=$'\t' read -r url status bytes ct sha path error; do
+  rel=${url#"$BASE"/}
+  if [ "$status" = 404 ]; then
+    check_eq "$error" "HTTP 404" "$url error"
+    check_eq "$path" "null" "$url path"
+    [ ! -e "$SITE/$rel" ] || fail "$url exists but was a 404"
+    continue
+  fi
+  check_eq "$status" 200 "$url status"
+  check_eq "$error" null "$url error"
+  check_eq "$bytes" "$(stat -c %s "$SITE/$rel")" "$url bytes"
+  check_eq "$sha" "$(sha256sum < "$SITE/$rel" | cut -d' ' -f1)" "$url sha256"
+  check_eq "$ct" "${ctype[${rel##*.}]}" "$url content_type"
+  check_eq "$path" "$T/out/127.0.0.1:$PORT/$rel" "$url path"
+  cmp -s "$path" "$SITE/$rel" || fail "$path differs from the served file"
+  saved=$((saved + 1))
+done < <(jq -r '[.url, .status, .bytes, .content_type, .sha256, (.path // "null"), (.error // "null")] | @tsv' "$T/r.jsonl")
+check_eq "$saved" "$((n_urls - 1))" "files checked"
+check_eq "$(find "$T/out" -type f | wc -l)" "$saved" "files on disk"
+[ -z "$(find "$T/out" -name '*.part')" ] || fail "temporary files left behind"
+
+# Timings: every phase present, none negative, phases within the total.
+jq -e -s 'all(.[]; .timings as $t | ([$t.queue,$t.dns,$t.connect,$t.tls,$t.ttfb,$t.transfer,$t.total] | all(type=="number" and . >= 0))
+  and ($t.queue+$t.dns+$t.connect+$t.tls+$t.ttfb+$t.transfer <= $t.total + 0.01))' "$T/r.jsonl" >/dev/null ||
+  fail "bad timings"
+
+# Every other field against the reviewed expected records (host, port and
+# output directory replaced by placeholders).
+jq -c --arg h "127.0.0.1:$PORT" --arg o "$T/out/" 'del(.timings) |
+  walk(if type=="string" then gsub($h; "{HOST}") | (if startswith($o) then "{OUT}/" + .[($o|length):] else . end) else . end)' \
+  "$T/r.jsonl" | jq -s -c 'sort_by(.url)[]' > "$T/actual.jsonl"
+diff -u "$ROOT/tests/integration/expected/sample.jsonl" "$T/actual.jsonl" || fail "records differ from expected"
+
+# Not a terminal: stderr holds only the error line of the 404.
+check_eq "$(cat "$T/stderr")" "gather: $BASE/missing-page.html: HTTP 404" "stderr"
+echo "sample site: $n_urls records, $saved files verified"
