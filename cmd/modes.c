@@ -5,6 +5,7 @@
 
 static const mode_entry modes[] = {
     {"async", mode_async},
+    {"threads", mode_threads},
 };
 
 const mode_entry *mode_find(const char *name)
@@ -17,5 +18,5 @@ const mode_entry *mode_find(const char *name)
 
 const char *mode_names(void)
 {
-    return "async";
+    return "async, threads";
 }

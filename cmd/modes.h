@@ -7,6 +7,7 @@
 #include "run.h"
 
 int mode_async(run *r);
+int mode_threads(run *r);
 
 typedef struct mode_entry {
     const char *name;

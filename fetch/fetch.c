@@ -86,7 +86,8 @@ fetch_share *fetch_share_new(void)
         curl_share_setopt(s->sh, CURLSHOPT_USERDATA, s) ||
         curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) ||
         curl_share_setopt(s->sh, CURLSHOPT_SHARE,
-                          CURL_LOCK_DATA_SSL_SESSION)) {
+                          CURL_LOCK_DATA_SSL_SESSION) ||
+        curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT)) {
         fetch_share_free(s);
         return NULL;
     }

@@ -86,6 +86,10 @@ void fetch_xfer_free(fetch_xfer *x);
 /* True once the transfer has finished, successfully or not. */
 int fetch_xfer_done(const fetch_xfer *x);
 
+/* Ends a transfer that could not start (or whose worker died), with msg
+ * as its error. */
+void fetch_xfer_fail(fetch_xfer *x, const char *msg);
+
 /* Runs the transfer to completion in the calling thread (blocking). */
 void fetch_xfer_perform(fetch_xfer *x);
 
@@ -141,8 +145,9 @@ int fetch_name_for_url(const char *url, char *out, size_t cap);
 
 typedef struct fetch_share fetch_share;
 
-/* A curl share handle for DNS and TLS session caches, with locks, so
- * transfers on different threads can use it at once. NULL on failure. */
+/* A curl share handle for the DNS, TLS session and connection caches,
+ * with locks, so transfers on different threads can use it at once and
+ * reuse each other's connections. NULL on failure. */
 fetch_share *fetch_share_new(void);
 void fetch_share_free(fetch_share *s);
 

@@ -31,9 +31,6 @@ struct fetch_xfer {
  * commits or removes the saved file, and marks the transfer done. */
 void fetch_xfer_finish(fetch_xfer *x, CURLcode rc);
 
-/* Ends a transfer that could not start, with msg as its error. */
-void fetch_xfer_fail(fetch_xfer *x, const char *msg);
-
 /* Marks the start of the network part, for the queue timing. */
 void fetch_xfer_mark_started(fetch_xfer *x);
 

@@ -1,0 +1,128 @@
+/* mode_threads: a thread per download, as threading does. Each thread owns
+ * its easy handle, fetches with a blocking perform and parses inline; the
+ * DNS and connection caches are shared through a locked curl share handle.
+ * At most -j threads are alive; stacks are small so that -j 1000 fits. */
+#include "modes.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define THREAD_STACK (256 * 1024)
+
+typedef struct threads_ctx {
+    run *r;
+    pthread_mutex_t lock;   /* guards alive and every run_emit() */
+    pthread_cond_t changed;
+    long alive;
+} threads_ctx;
+
+typedef struct job {
+    threads_ctx *c;
+    fetch_xfer *x;          /* owned */
+} job;
+
+static void *download(void *arg)
+{
+    job *j = arg;
+    threads_ctx *c = j->c;
+    run_outcome oc;
+
+    fetch_xfer_perform(j->x);
+    char *line = run_process(c->r, fetch_xfer_result(j->x), &oc);
+    pthread_mutex_lock(&c->lock);
+    run_emit(c->r, &oc, line);
+    c->alive--;
+    pthread_cond_signal(&c->changed);
+    pthread_mutex_unlock(&c->lock);
+    free(line);
+    fetch_xfer_free(j->x);
+    free(j);
+    return NULL;
+}
+
+int mode_threads(run *r)
+{
+    threads_ctx c = {.r = r};
+    long jobs = r->o->jobs > 0 ? r->o->jobs : 16;
+    pthread_attr_t attr;
+    char err[512];
+    int result = 0;
+    fetch_share *share = fetch_share_new();
+
+    if (!share) {
+        fprintf(stderr, "gather: cannot create the curl share handle\n");
+        return -1;
+    }
+    r->fo.share = share;
+    pthread_mutex_init(&c.lock, NULL);
+    pthread_cond_init(&c.changed, NULL);
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, THREAD_STACK);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+
+    for (;;) {
+        pthread_mutex_lock(&c.lock);
+        while (c.alive >= jobs)
+            pthread_cond_wait(&c.changed, &c.lock);
+        pthread_mutex_unlock(&c.lock);
+
+        /* run_next() reads the list on this thread only; emits from it
+         * take the lock like every other writer. */
+        const char *url;
+        int rc = run_next(r, &url, err, sizeof err);
+        if (rc == 0)
+            break;
+        pthread_mutex_lock(&c.lock);
+        if (rc < 0) {
+            run_emit_bad_line(r, err);
+            pthread_mutex_unlock(&c.lock);
+            continue;
+        }
+        pthread_mutex_unlock(&c.lock);
+
+        job *j = malloc(sizeof *j);
+        fetch_xfer *x = fetch_xfer_new(&r->fo, url, NULL);
+        if (!j || !x) {
+            free(j);
+            fetch_xfer_free(x);
+            fprintf(stderr, "gather: out of memory\n");
+            result = -1;
+            break;
+        }
+        if (fetch_xfer_done(x)) { /* a bad URL: no thread needed */
+            free(j);
+            pthread_mutex_lock(&c.lock);
+            run_finish_xfer(r, x);
+            pthread_mutex_unlock(&c.lock);
+            continue;
+        }
+        j->c = &c;
+        j->x = x;
+        pthread_t t;
+        pthread_mutex_lock(&c.lock);
+        c.alive++;
+        pthread_mutex_unlock(&c.lock);
+        int e = pthread_create(&t, &attr, download, j);
+        if (e) {
+            pthread_mutex_lock(&c.lock);
+            c.alive--;
+            fetch_xfer_fail(x, strerror(e));
+            run_finish_xfer(r, x);
+            pthread_mutex_unlock(&c.lock);
+            free(j);
+        }
+    }
+    /* Wait for every download, then the shared handle can go. */
+    pthread_mutex_lock(&c.lock);
+    while (c.alive > 0)
+        pthread_cond_wait(&c.changed, &c.lock);
+    pthread_mutex_unlock(&c.lock);
+    pthread_attr_destroy(&attr);
+    pthread_cond_destroy(&c.changed);
+    pthread_mutex_destroy(&c.lock);
+    r->fo.share = NULL;
+    fetch_share_free(share);
+    return result;
+}
