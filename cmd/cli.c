@@ -25,7 +25,12 @@ void cli_usage(FILE *f)
         "  -i, --input FILE        URL list, one per line; '-' for stdin.\n"
         "                          Blank lines and '#' comments are skipped.\n"
         "Concurrency:\n"
-        "  -m, --mode MODE         concurrency model: async (default)\n"
+        "  -m, --mode MODE         concurrency model (default async):\n"
+        "                          async    one thread, curl multi + epoll\n"
+        "                          threads  a thread per download\n"
+        "                          procs    -j worker processes fetch+parse\n"
+        "                          hybrid   event loop fetches, -P processes\n"
+        "                                   parse\n"
         "  -j, --jobs N            concurrent transfers (default 16)\n"
         "  -P, --procs N           parse workers (default: number of cores)\n"
         "Output:\n"
@@ -35,6 +40,9 @@ void cli_usage(FILE *f)
         "      --no-parse          do not parse HTML (still hash every body)\n"
         "      --xpath NAME=EXPR   add field NAME: string values of EXPR\n"
         "      --max-parse-size B  parse at most B bytes of a page (32 MiB)\n"
+        "      --parse-timeout S   CPU/wall limit per parse in worker\n"
+        "                          processes (procs, hybrid; default 30)\n"
+        "      --parse-mem MB      memory limit per worker process (1024)\n"
         "      --progress, --no-progress, --summary, --no-summary\n"
         "                          force on/off (default: when stderr is a tty)\n"
         "Network:\n"
@@ -97,6 +105,8 @@ enum {
     OPT_CONNECT_TIMEOUT,
     OPT_TIMEOUT,
     OPT_MAX_REDIRS,
+    OPT_PARSE_TIMEOUT,
+    OPT_PARSE_MEM,
 };
 
 static const struct option long_opts[] = {
@@ -117,6 +127,8 @@ static const struct option long_opts[] = {
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
+    {"parse-timeout", required_argument, NULL, OPT_PARSE_TIMEOUT},
+    {"parse-mem", required_argument, NULL, OPT_PARSE_MEM},
     {"user-agent", required_argument, NULL, 'A'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -229,6 +241,18 @@ int cli_parse_get(int argc, char **argv, gather_opts *o, char *err,
                             "--max-redirs wants a number from 0 to 1000, "
                             "got '%s'", optarg);
             o->max_redirs = v ? v : -1;
+            break;
+        case OPT_PARSE_TIMEOUT:
+            if (parse_seconds(optarg, &o->parse_timeout_ms))
+                return fail(err, errlen,
+                            "--parse-timeout wants seconds > 0, got '%s'",
+                            optarg);
+            break;
+        case OPT_PARSE_MEM:
+            if (parse_long(optarg, 16, 1L << 20, &o->parse_mem_mb))
+                return fail(err, errlen,
+                            "--parse-mem wants MiB from 16 to 1048576, "
+                            "got '%s'", optarg);
             break;
         case 'h':
             cli_usage(stdout);

@@ -6,6 +6,8 @@
 static const mode_entry modes[] = {
     {"async", mode_async},
     {"threads", mode_threads},
+    {"procs", mode_procs},
+    {"hybrid", mode_hybrid},
 };
 
 const mode_entry *mode_find(const char *name)
@@ -18,5 +20,20 @@ const mode_entry *mode_find(const char *name)
 
 const char *mode_names(void)
 {
-    return "async, threads";
+    return "async, threads, procs, hybrid";
+}
+
+pool_limits modes_worker_limits(const run *r, int fetches)
+{
+    const gather_opts *o = r->o;
+    pool_limits lim = {0};
+    double parse_s = o->parse_timeout_ms ? (double)o->parse_timeout_ms / 1e3
+                                         : 30.0;
+    lim.mem_bytes = (size_t)(o->parse_mem_mb ? o->parse_mem_mb : 1024) << 20;
+    lim.cpu_s = parse_s;
+    if (!fetches)
+        lim.wall_s = 2 * parse_s; /* a parse that blocks, not computes */
+    else if (o->timeout_ms)
+        lim.wall_s = (double)o->timeout_ms / 1e3 + 2 * parse_s;
+    return lim;
 }

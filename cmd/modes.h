@@ -4,10 +4,18 @@
 #ifndef GATHER_MODES_H
 #define GATHER_MODES_H
 
+#include "pool.h"
 #include "run.h"
 
 int mode_async(run *r);
 int mode_threads(run *r);
+int mode_procs(run *r);
+int mode_hybrid(run *r);
+
+/* Limits for worker processes from the run's options: memory, CPU per
+ * task, and wall time per task (a fetch's --timeout included when the
+ * worker fetches too). */
+pool_limits modes_worker_limits(const run *r, int fetches);
 
 typedef struct mode_entry {
     const char *name;

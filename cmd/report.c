@@ -16,6 +16,7 @@ struct report {
     size_t n, cap;
     double t0, last_draw;
     int drawn;          /* a progress line is on screen */
+    long child_rss_kb;  /* summed peaks of worker processes, or 0 */
 };
 
 static double now_s(void)
@@ -60,6 +61,11 @@ void report_add(report *r, int ok, uint64_t bytes, double latency_ms)
         r->cap = cap;
     }
     r->lat[r->n++] = (float)latency_ms;
+}
+
+void report_add_child_rss(report *r, long kb)
+{
+    r->child_rss_kb += kb;
 }
 
 static void clear_line(report *r)
@@ -133,7 +139,8 @@ void report_summarise(report *r, report_summary *s)
     s->user_s = TV(self.ru_utime) + TV(kids.ru_utime);
     s->sys_s = TV(self.ru_stime) + TV(kids.ru_stime);
 #undef TV
-    s->max_rss_kb = self.ru_maxrss + kids.ru_maxrss;
+    s->max_rss_kb = self.ru_maxrss +
+                    (r->child_rss_kb ? r->child_rss_kb : kids.ru_maxrss);
     s->vol_cs = self.ru_nvcsw + kids.ru_nvcsw;
     s->invol_cs = self.ru_nivcsw + kids.ru_nivcsw;
 }

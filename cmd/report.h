@@ -21,6 +21,10 @@ void report_free(report *r);
 /* Accounts for one finished URL. latency_ms is its total time. */
 void report_add(report *r, int ok, uint64_t bytes, double latency_ms);
 
+/* Adds the summed peak RSS of worker processes (KiB). Without it the
+ * summary counts the largest child instead. */
+void report_add_child_rss(report *r, long kb);
+
 /* Prints "gather: URL: message" on stderr, above the progress line. */
 void report_error(report *r, const char *url, const char *msg);
 

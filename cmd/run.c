@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "run.h"
 #include "record.h"
+#include "wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -152,10 +153,6 @@ char *run_process(const run *r, fetch_result *res, run_outcome *oc)
     line = record_json(res, parsed ? &page : NULL, r->o->fields,
                        perr[0] ? perr : NULL);
     parse_page_clear(&page);
-    /* The body is no longer needed; free it before the record is queued. */
-    free(res->body);
-    res->body = NULL;
-    res->body_len = 0;
     oc->url = res->url;
     oc->error = res->error;
     if (!oc->error && perr[0])
@@ -223,4 +220,52 @@ void run_finish_xfer(run *r, fetch_xfer *x)
     run_emit(r, &oc, line);
     free(line);
     fetch_xfer_free(x);
+}
+
+void *run_pack_record(const run_outcome *oc, const char *line, size_t *len)
+{
+    wire w = {0};
+    wire_put_str(&w, oc->error);
+    wire_put_u64(&w, oc->bytes);
+    wire_put_f64(&w, oc->total_ms);
+    wire_put_str(&w, line);
+    if (w.failed) {
+        wire_clear(&w);
+        return NULL;
+    }
+    *len = w.len;
+    return w.buf;
+}
+
+void run_emit_packed(run *r, const char *url, const void *reply, size_t len,
+                     const char *died)
+{
+    run_outcome oc = {.url = url};
+    char *line = NULL, *error = NULL;
+    if (reply) {
+        wire_rd rd = {reply, len, 0};
+        error = wire_get_str(&rd);
+        oc.bytes = wire_get_u64(&rd);
+        oc.total_ms = wire_get_f64(&rd);
+        line = wire_get_str(&rd);
+        if (rd.failed)
+            died = "malformed reply from worker";
+    } else if (!died) {
+        died = "worker ran out of memory";
+    }
+    if (died) {
+        /* The worker's answer is lost: record the URL as failed. */
+        fetch_result res = {.url = (char *)url, .error = (char *)died};
+        free(line);
+        line = record_json(&res, NULL, NULL, NULL);
+        free(error);
+        error = NULL;
+        oc.error = died;
+        oc.bytes = 0;
+    } else {
+        oc.error = error;
+    }
+    run_emit(r, &oc, line);
+    free(line);
+    free(error);
 }

@@ -34,6 +34,8 @@ typedef struct gather_opts {
     long timeout_ms;
     long max_redirs;          /* 0: 10; -1: none */
     size_t max_parse_bytes;   /* 0: 32 MiB */
+    long parse_timeout_ms;    /* CPU (and wall) limit per parse; 0: 30 s */
+    long parse_mem_mb;        /* memory limit of a worker process; 0: 1024 */
     const char *user_agent;   /* borrowed */
     parse_field *fields;      /* owned by the caller; --xpath NAME=EXPR */
     size_t n_fields;
@@ -78,6 +80,14 @@ void run_emit(run *r, const run_outcome *oc, const char *line);
 
 /* Records a bad input line. */
 void run_emit_bad_line(run *r, const char *msg);
+
+/* For records built in worker processes: the worker packs its outcome and
+ * line into a malloced reply (length in *len; NULL when out of memory) and
+ * the parent emits it. When the worker died instead (reply NULL), the
+ * parent records url as failed with the message died. */
+void *run_pack_record(const run_outcome *oc, const char *line, size_t *len);
+void run_emit_packed(run *r, const char *url, const void *reply, size_t len,
+                     const char *died);
 
 /* The shared step for modes that parse where they fetch: process, emit
  * and release the transfer. */

@@ -116,6 +116,12 @@ void fetch_loop_free(fetch_loop *l);
  * done, with the error in its result, and the caller keeps it. */
 int fetch_loop_add(fetch_loop *l, fetch_xfer *x);
 
+/* The loop's epoll descriptor, readable when fetch_loop_poll() has network
+ * work (for an outer poll), and the milliseconds until curl's next timer
+ * (-1: none). */
+int fetch_loop_fd(const fetch_loop *l);
+int fetch_loop_timeout_ms(const fetch_loop *l);
+
 /* Transfers started and not yet passed to a done callback. */
 long fetch_loop_active(const fetch_loop *l);
 

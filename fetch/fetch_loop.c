@@ -108,6 +108,19 @@ int fetch_loop_add(fetch_loop *l, fetch_xfer *x)
     return FETCH_OK;
 }
 
+int fetch_loop_fd(const fetch_loop *l)
+{
+    return l->epfd;
+}
+
+int fetch_loop_timeout_ms(const fetch_loop *l)
+{
+    if (l->deadline < 0)
+        return -1;
+    double wait = l->deadline - fetch_now_ms();
+    return wait <= 0 ? 0 : (int)wait + 1;
+}
+
 long fetch_loop_active(const fetch_loop *l)
 {
     return l->active;
@@ -138,13 +151,9 @@ int fetch_loop_poll(fetch_loop *l, int timeout_ms, fetch_done_fn done,
                     void *ctx)
 {
     struct epoll_event evs[256];
-    double now = fetch_now_ms();
-
-    if (l->deadline >= 0) {
-        double wait = l->deadline - now;
-        if (wait < timeout_ms)
-            timeout_ms = wait <= 0 ? 0 : (int)wait + 1;
-    }
+    int t = fetch_loop_timeout_ms(l);
+    if (t >= 0 && t < timeout_ms)
+        timeout_ms = t;
     int n = epoll_wait(l->epfd, evs, 256, timeout_ms);
     if (n < 0) {
         if (errno != EINTR)

@@ -1,0 +1,222 @@
+/* mode_hybrid: the event loop does all network I/O in this process and a
+ * pool of -P worker processes parses. A body travels to its worker as a
+ * memfd (one copy, no pipe buffers). At most 2 x P parsed-to-be bodies
+ * wait; when parsing falls behind, the loop stops starting transfers, so
+ * memory stays flat whatever the length of the list. */
+#define _GNU_SOURCE
+#include "modes.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct pending {
+    int memfd;      /* owned; the body */
+    wire req;       /* owned; the packed fetch result */
+    char *url;      /* owned; the tag */
+} pending;
+
+typedef struct hybrid {
+    run *r;
+    pool *p;
+    pending *q;     /* owned; a ring of cap entries */
+    size_t head, n, cap;
+    size_t limit;   /* start no transfer while n >= limit */
+    int fatal;
+} hybrid;
+
+/* In a worker: parse one body and reply with its packed record. */
+static void *parse_task(void *ctx, const void *req, size_t len, int fd,
+                        size_t *outlen)
+{
+    run *r = ctx;
+    fetch_result res;
+    wire_rd rd = {req, len, 0};
+    void *reply = NULL, *map = MAP_FAILED;
+    struct stat st;
+    run_outcome oc;
+
+    if (wire_get_result(&rd, &res) || fd < 0 || fstat(fd, &st))
+        goto out;
+    if (st.st_size > 0) {
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED)
+            goto out;
+        res.body = map;
+        res.body_len = (size_t)st.st_size;
+    }
+    char *line = run_process(r, &res, &oc);
+    if (line)
+        reply = run_pack_record(&oc, line, outlen);
+    free(line);
+out:
+    if (map != MAP_FAILED)
+        munmap(map, (size_t)st.st_size);
+    res.body = NULL;
+    fetch_result_clear(&res);
+    if (fd >= 0)
+        close(fd);
+    return reply;
+}
+
+static void on_parsed(void *ctx, void *tag, const void *reply, size_t len,
+                      const char *error)
+{
+    hybrid *h = ctx;
+    run_emit_packed(h->r, tag, reply, len, error);
+    free(tag);
+}
+
+static int needs_parse(const run *r, const fetch_result *res)
+{
+    return !r->o->no_parse && res->is_html && !res->error && res->body;
+}
+
+/* Queues a fetched page for a parse worker: body into a memfd, result
+ * packed. Returns 0 or -1 (then the record is built here, unparsed). */
+static int enqueue(hybrid *h, fetch_result *res)
+{
+    pending *e = &h->q[(h->head + h->n) % h->cap];
+    memset(e, 0, sizeof *e);
+    e->memfd = memfd_create("gather-body", MFD_CLOEXEC);
+    if (e->memfd < 0)
+        return -1;
+    const unsigned char *p = res->body;
+    size_t left = res->body_len;
+    while (left) {
+        ssize_t w = write(e->memfd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            goto fail;
+        p += w;
+        left -= (size_t)w;
+    }
+    wire_put_result(&e->req, res);
+    if (e->req.failed || !(e->url = strdup(res->url)))
+        goto fail;
+    h->n++;
+    return 0;
+fail:
+    close(e->memfd);
+    wire_clear(&e->req);
+    free(e->url);
+    return -1;
+}
+
+static void on_fetched(fetch_xfer *x, void *ctx)
+{
+    hybrid *h = ctx;
+    fetch_result *res = fetch_xfer_result(x);
+    if (needs_parse(h->r, res) && h->n < h->cap && enqueue(h, res) == 0) {
+        fetch_xfer_free(x);
+        return;
+    }
+    run_finish_xfer(h->r, x); /* nothing to parse: record it here */
+}
+
+/* Hands waiting bodies to idle workers. */
+static void dispatch(hybrid *h)
+{
+    while (h->n && pool_idle(h->p) > 0) {
+        pending *e = &h->q[h->head];
+        pool_submit(h->p, e->req.buf, e->req.len, e->memfd, e->url);
+        close(e->memfd); /* the worker holds its own copy now */
+        wire_clear(&e->req);
+        h->head = (h->head + 1) % h->cap;
+        h->n--;
+    }
+}
+
+static int min_timeout(int a, int b)
+{
+    if (a < 0)
+        return b;
+    if (b < 0)
+        return a;
+    return a < b ? a : b;
+}
+
+int mode_hybrid(run *r)
+{
+    char err[512];
+    long jobs = r->o->jobs > 0 ? r->o->jobs : 16;
+    long procs = r->o->procs > 0 ? r->o->procs : sysconf(_SC_NPROCESSORS_ONLN);
+    pool_limits lim = modes_worker_limits(r, 0);
+    hybrid h = {.r = r};
+    fetch_loop *loop = NULL;
+    int eof = 0, result = -1;
+
+    if (procs < 1)
+        procs = 1;
+    /* Fork the workers first, before anything starts a thread. */
+    h.p = pool_new((int)procs, parse_task, r, &lim, err, sizeof err);
+    h.limit = 2 * (size_t)procs;
+    /* Transfers already in flight when the limit is hit still land. */
+    h.cap = h.limit + (size_t)jobs;
+    if (!h.p || !(h.q = calloc(h.cap, sizeof *h.q)) ||
+        !(loop = fetch_loop_new(jobs, err, sizeof err))) {
+        fprintf(stderr, "gather: %s\n", h.p && h.q ? err : "cannot start");
+        goto out;
+    }
+    for (;;) {
+        while (!eof && fetch_loop_active(loop) < jobs && h.n < h.limit) {
+            const char *url;
+            int rc = run_next(r, &url, err, sizeof err);
+            if (rc == 0) {
+                eof = 1;
+            } else if (rc < 0) {
+                run_emit_bad_line(r, err);
+            } else {
+                fetch_xfer *x = fetch_xfer_new(&r->fo, url, NULL);
+                if (!x) {
+                    fprintf(stderr, "gather: out of memory\n");
+                    goto out;
+                }
+                if (fetch_xfer_done(x) || fetch_loop_add(loop, x))
+                    run_finish_xfer(r, x);
+            }
+        }
+        dispatch(&h);
+        if (eof && fetch_loop_active(loop) == 0 && h.n == 0 &&
+            pool_busy(h.p) == 0)
+            break;
+        struct pollfd fds[2] = {{fetch_loop_fd(loop), POLLIN, 0},
+                                {pool_fd(h.p), POLLIN, 0}};
+        int t = min_timeout(fetch_loop_timeout_ms(loop),
+                            min_timeout(pool_timeout_ms(h.p), 200));
+        if (poll(fds, 2, t) < 0 && errno != EINTR) {
+            perror("gather: poll");
+            goto out;
+        }
+        if (fetch_loop_poll(loop, 0, on_fetched, &h) < 0) {
+            perror("gather: epoll_wait");
+            goto out;
+        }
+        dispatch(&h);
+        if (pool_poll(h.p, 0, on_parsed, &h) < 0)
+            goto out;
+        report_tick(r->rep);
+    }
+    result = 0;
+out:
+    fetch_loop_free(loop);
+    for (; h.q && h.n; h.n--, h.head = (h.head + 1) % h.cap) {
+        close(h.q[h.head].memfd);
+        wire_clear(&h.q[h.head].req);
+        free(h.q[h.head].url);
+    }
+    free(h.q);
+    if (h.p) {
+        pool_stop(h.p);
+        report_add_child_rss(r->rep, pool_rss_kb(h.p));
+        pool_free(h.p);
+    }
+    return result;
+}
