@@ -15,13 +15,17 @@ LIBSRCS  := $(filter-out cmd/main.c,$(SRCS))
 UNITS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
 OBJ      = $(patsubst %.c,$(1)/%.o,$(2))
+# V=1 shows the full compiler lines.
+ifneq ($(V),1)
+.SILENT:
+endif
 
 .PHONY: all test unit integration asan asan-test bench clean install deps sample
 all: gather
 
 # --- the program --------------------------------------------------------
 build/obj/%.o: %.c
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@); echo '  CC   $@'
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
 
 gather: $(call OBJ,build/obj,$(SRCS))
@@ -31,27 +35,36 @@ gather: $(call OBJ,build/obj,$(SRCS))
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
 build/asan/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(SANFLAGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
+	@mkdir -p $(dir $@); echo '  CC   $@'
+	$(CC) $(WARN) $(SANFLAGS) $(CPPFLAGS) -DGATHER_TEST_HOOKS -MMD -MP -c $< -o $@
 
 build/asan/gather: $(call OBJ,build/asan,$(SRCS))
 	$(CC) $(SANFLAGS) $^ -o $@ $(LDLIBS)
 
 asan: build/asan/gather
 
+# --- test build: optimised, with the test hooks (GATHER_TEST_* variables)
+build/test/%.o: %.c
+	@mkdir -p $(dir $@); echo '  CC   $@'
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -DGATHER_TEST_HOOKS -MMD -MP -c $< -o $@
+
+build/test/gather: $(call OBJ,build/test,$(SRCS))
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
 # --- tests --------------------------------------------------------------
 build/tests/%: tests/unit/%.c $(call OBJ,build/asan,$(LIBSRCS))
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@); echo '  CC   $@'
 	$(CC) $(WARN) $(SANFLAGS) $(CPPFLAGS) -I. $^ -o $@ $(LDLIBS) -lcmocka
 
 unit: $(addprefix build/tests/,$(UNITS))
 	@set -e; for t in $^; do echo "== $$t"; (cd tests/unit && ../../$$t); done
 
-integration: gather
-	tests/integration/run.sh ./gather
+integration: gather build/test/gather
+	GATHER_HOOKED=./build/test/gather tests/integration/run.sh ./gather
 
 asan-test: build/asan/gather
-	GATHER_SANITIZED=1 tests/integration/run.sh ./build/asan/gather
+	GATHER_SANITIZED=1 GATHER_HOOKED=./build/asan/gather \
+	  tests/integration/run.sh ./build/asan/gather
 
 test: all unit integration asan-test
 	@echo "== all tests passed"

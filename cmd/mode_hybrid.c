@@ -1,7 +1,7 @@
 /* mode_hybrid: the event loop does all network I/O in this process and a
  * pool of -P worker processes parses. A body travels to its worker as a
- * memfd (one copy, no pipe buffers). At most 2 x P parsed-to-be bodies
- * wait; when parsing falls behind, the loop stops starting transfers, so
+ * memfd (one copy, no pipe buffers). While 2 x P bodies wait for a worker
+ * the loop starts no transfer, so at most 2 x P + j bodies are held and
  * memory stays flat whatever the length of the list. */
 #define _GNU_SOURCE
 #include "modes.h"
@@ -18,8 +18,7 @@
 
 typedef struct pending {
     int memfd;      /* owned; the body */
-    wire req;       /* owned; the packed fetch result */
-    char *url;      /* owned; the tag */
+    wire *req;      /* owned; the packed fetch result, also the pool tag */
 } pending;
 
 typedef struct hybrid {
@@ -65,12 +64,20 @@ out:
     return reply;
 }
 
+/* The tag is the packed fetch result, so that a page whose parse worker
+ * died still gets a record with everything the fetch learnt. */
 static void on_parsed(void *ctx, void *tag, const void *reply, size_t len,
                       const char *error)
 {
     hybrid *h = ctx;
-    run_emit_packed(h->r, tag, reply, len, error);
-    free(tag);
+    wire *req = tag;
+    wire_rd rd = {req->buf, req->len, 0};
+    fetch_result known;
+    wire_get_result(&rd, &known);
+    run_emit_packed(h->r, &known, reply, len, error);
+    fetch_result_clear(&known);
+    wire_clear(req);
+    free(req);
 }
 
 static int needs_parse(const run *r, const fetch_result *res)
@@ -98,15 +105,19 @@ static int enqueue(hybrid *h, fetch_result *res)
         p += w;
         left -= (size_t)w;
     }
-    wire_put_result(&e->req, res);
-    if (e->req.failed || !(e->url = strdup(res->url)))
+    if (!(e->req = calloc(1, sizeof *e->req)))
+        goto fail;
+    wire_put_result(e->req, res);
+    if (e->req->failed)
         goto fail;
     h->n++;
+    report_queue_depth(h->r->rep, (long)h->n);
     return 0;
 fail:
     close(e->memfd);
-    wire_clear(&e->req);
-    free(e->url);
+    if (e->req)
+        wire_clear(e->req);
+    free(e->req);
     return -1;
 }
 
@@ -126,9 +137,8 @@ static void dispatch(hybrid *h)
 {
     while (h->n && pool_idle(h->p) > 0) {
         pending *e = &h->q[h->head];
-        pool_submit(h->p, e->req.buf, e->req.len, e->memfd, e->url);
+        pool_submit(h->p, e->req->buf, e->req->len, e->memfd, e->req);
         close(e->memfd); /* the worker holds its own copy now */
-        wire_clear(&e->req);
         h->head = (h->head + 1) % h->cap;
         h->n--;
     }
@@ -209,8 +219,8 @@ out:
     fetch_loop_free(loop);
     for (; h.q && h.n; h.n--, h.head = (h.head + 1) % h.cap) {
         close(h.q[h.head].memfd);
-        wire_clear(&h.q[h.head].req);
-        free(h.q[h.head].url);
+        wire_clear(h.q[h.head].req);
+        free(h.q[h.head].req);
     }
     free(h.q);
     if (h.p) {

@@ -41,7 +41,8 @@ static void *fetch_and_parse(void *ctx, const void *req, size_t len, int fd,
 static void on_reply(void *ctx, void *tag, const void *reply, size_t len,
                      const char *error)
 {
-    run_emit_packed(ctx, tag, reply, len, error);
+    fetch_result known = {.url = tag};
+    run_emit_packed(ctx, &known, reply, len, error);
     free(tag);
 }
 

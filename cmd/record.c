@@ -75,6 +75,8 @@ static json_t *jstrv(const parse_strv *v)
 /* Milliseconds, rounded to microseconds so records stay short. */
 static json_t *jms(double ms)
 {
+    if (!isfinite(ms) || ms < 0)
+        ms = 0; /* jansson refuses NaN; a clock oddity must not lose a record */
     return json_real(round(ms * 1000.0) / 1000.0);
 }
 

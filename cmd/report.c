@@ -17,6 +17,7 @@ struct report {
     double t0, last_draw;
     int drawn;          /* a progress line is on screen */
     long child_rss_kb;  /* summed peaks of worker processes, or 0 */
+    long queue_peak;
 };
 
 static double now_s(void)
@@ -66,6 +67,12 @@ void report_add(report *r, int ok, uint64_t bytes, double latency_ms)
 void report_add_child_rss(report *r, long kb)
 {
     r->child_rss_kb += kb;
+}
+
+void report_queue_depth(report *r, long n)
+{
+    if (n > r->queue_peak)
+        r->queue_peak = n;
 }
 
 static void clear_line(report *r)
@@ -143,6 +150,7 @@ void report_summarise(report *r, report_summary *s)
                     (r->child_rss_kb ? r->child_rss_kb : kids.ru_maxrss);
     s->vol_cs = self.ru_nvcsw + kids.ru_nvcsw;
     s->invol_cs = self.ru_nivcsw + kids.ru_nivcsw;
+    s->parse_queue_peak = r->queue_peak;
 }
 
 void report_print(const report_summary *s, const char *mode, FILE *f)
@@ -163,13 +171,14 @@ int report_write_json(const report_summary *s, const char *mode,
 {
     json_t *o = json_pack(
         "{s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I,"
-        " s:I, s:I}",
+        " s:I, s:I, s:I}",
         "mode", mode, "ok", (json_int_t)s->ok, "failed", (json_int_t)s->failed,
         "bytes", (json_int_t)s->bytes, "wall_s", s->wall_s, "req_per_s",
         s->req_per_s, "mb_per_s", s->mb_per_s, "p50_ms", s->p50_ms, "p95_ms",
         s->p95_ms, "p99_ms", s->p99_ms, "user_s", s->user_s, "sys_s",
         s->sys_s, "max_rss_kb", (json_int_t)s->max_rss_kb, "vol_cs",
-        (json_int_t)s->vol_cs, "invol_cs", (json_int_t)s->invol_cs);
+        (json_int_t)s->vol_cs, "invol_cs", (json_int_t)s->invol_cs,
+        "parse_queue_peak", (json_int_t)s->parse_queue_peak);
     if (!o) {
         errno = ENOMEM;
         return -1;

@@ -25,6 +25,10 @@ void report_add(report *r, int ok, uint64_t bytes, double latency_ms);
  * summary counts the largest child instead. */
 void report_add_child_rss(report *r, long kb);
 
+/* Notes the current depth of the queue of bodies waiting for a parse
+ * worker; the summary keeps the peak. */
+void report_queue_depth(report *r, long n);
+
 /* Prints "gather: URL: message" on stderr, above the progress line. */
 void report_error(report *r, const char *url, const char *msg);
 
@@ -39,6 +43,7 @@ typedef struct report_summary {
     double user_s, sys_s;
     long max_rss_kb;
     long vol_cs, invol_cs;
+    long parse_queue_peak;
 } report_summary;
 
 /* Computes the summary; children's CPU and memory (worker processes) are

@@ -133,6 +133,21 @@ static const char *charset_of(const char *ct, char *buf, size_t cap)
     return buf;
 }
 
+#ifdef GATHER_TEST_HOOKS
+#include <signal.h>
+/* Test builds only: make a parse crash or crawl on demand, so tests can
+ * kill workers and fill queues without hostile input of their own. */
+static void test_hooks(const fetch_result *res)
+{
+    const char *crash = getenv("GATHER_TEST_CRASH_URL");
+    const char *delay = getenv("GATHER_TEST_PARSE_DELAY_MS");
+    if (crash && *crash && strstr(res->url, crash))
+        raise(SIGSEGV);
+    if (delay)
+        usleep((useconds_t)atoi(delay) * 1000);
+}
+#endif
+
 char *run_process(const run *r, fetch_result *res, run_outcome *oc)
 {
     parse_page page = {0};
@@ -142,6 +157,9 @@ char *run_process(const run *r, fetch_result *res, run_outcome *oc)
 
     if (!r->o->no_parse && res->is_html && !res->error && res->body) {
         char cs[64];
+#ifdef GATHER_TEST_HOOKS
+        test_hooks(res);
+#endif
         int rc = parse_html((const char *)res->body, res->body_len,
                             res->final_url ? res->final_url : res->url,
                             charset_of(res->content_type, cs, sizeof cs),
@@ -237,10 +255,10 @@ void *run_pack_record(const run_outcome *oc, const char *line, size_t *len)
     return w.buf;
 }
 
-void run_emit_packed(run *r, const char *url, const void *reply, size_t len,
-                     const char *died)
+void run_emit_packed(run *r, const fetch_result *known, const void *reply,
+                     size_t len, const char *died)
 {
-    run_outcome oc = {.url = url};
+    run_outcome oc = {.url = known->url};
     char *line = NULL, *error = NULL;
     if (reply) {
         wire_rd rd = {reply, len, 0};
@@ -254,14 +272,17 @@ void run_emit_packed(run *r, const char *url, const void *reply, size_t len,
         died = "worker ran out of memory";
     }
     if (died) {
-        /* The worker's answer is lost: record the URL as failed. */
-        fetch_result res = {.url = (char *)url, .error = (char *)died};
+        /* The worker's answer is lost: record what is known, as failed. */
+        fetch_result res = *known;
+        res.error = known->error ? known->error : (char *)died;
+        res.body = NULL;
         free(line);
         line = record_json(&res, NULL, NULL, NULL);
         free(error);
         error = NULL;
-        oc.error = died;
-        oc.bytes = 0;
+        oc.error = res.error;
+        oc.bytes = known->bytes;
+        oc.total_ms = known->t.total;
     } else {
         oc.error = error;
     }

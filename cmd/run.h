@@ -84,10 +84,11 @@ void run_emit_bad_line(run *r, const char *msg);
 /* For records built in worker processes: the worker packs its outcome and
  * line into a malloced reply (length in *len; NULL when out of memory) and
  * the parent emits it. When the worker died instead (reply NULL), the
- * parent records url as failed with the message died. */
+ * parent records what it knows of the URL (known, at least its url) as
+ * failed with the message died. */
 void *run_pack_record(const run_outcome *oc, const char *line, size_t *len);
-void run_emit_packed(run *r, const char *url, const void *reply, size_t len,
-                     const char *died);
+void run_emit_packed(run *r, const fetch_result *known, const void *reply,
+                     size_t len, const char *died);
 
 /* The shared step for modes that parse where they fetch: process, emit
  * and release the transfer. */

@@ -86,7 +86,13 @@ int urllist_next(urllist *u, const char **url, size_t *lineno, char *err,
         }
         u->lineno++;
         *lineno = u->lineno;
-        if ((size_t)n > URLLIST_MAX_LINE) {
+        /* The limit is on the line, not on its "\n" or "\r\n". */
+        size_t len = (size_t)n;
+        if (len && u->line[len - 1] == '\n')
+            len--;
+        if (len && u->line[len - 1] == '\r')
+            len--;
+        if (len > URLLIST_MAX_LINE) {
             snprintf(err, errlen, "line %zu: longer than %d bytes", u->lineno,
                      URLLIST_MAX_LINE);
             /* Give the memory of a freak line back at once. */

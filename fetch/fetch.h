@@ -139,7 +139,7 @@ int fetch_loop_poll(fetch_loop *l, int timeout_ms, fetch_done_fn done,
  * Thread-safe. */
 int fetch_url_resolve(const char *base, const char *ref, char **out);
 
-/* The relative path a URL is saved under: "host[_port]/path", as wget -x
+/* The relative path a URL is saved under: "host[:port]/path", as wget -x
  * does. A path ending in '/' gets "index.html"; a query is kept as
  * "?query". Every component is sanitised (no "..", no '/', no control
  * characters, at most FETCH_NAME_MAX bytes) and the whole is bounded by

@@ -105,20 +105,25 @@ static unsigned long long fnv1a(const char *s, size_t n)
 }
 
 /* Appends src[0..n) to out as one safe path component: control bytes, '/',
- * '\\' and '%' of an escape are percent-encoded, "." and ".." are encoded
+ * '\\' are percent-encoded ('%' is kept, so names stay readable and
+ * a clash is settled by the saver's .N suffix), "." and ".." are encoded
  * whole, and an over-long component is cut and tagged with a hash so that
  * distinct long names stay distinct. Returns 0 or FETCH_ETOOLONG. */
 static int put_component(char *out, size_t cap, size_t *len, const char *src,
                          size_t n)
 {
-    char buf[FETCH_NAME_MAX * 3 + 64];
+    /* Room for the whole component encoded, so that an extension at the
+     * very end is still there when the component is cut below. */
+    char *buf = malloc(n * 3 + 64);
     size_t b = 0;
 
+    if (!buf)
+        return FETCH_ENOMEM;
     if ((n == 1 && src[0] == '.') || (n == 2 && !memcmp(src, "..", 2))) {
-        b = (size_t)snprintf(buf, sizeof buf, "%s",
+        b = (size_t)snprintf(buf, 64, "%s",
                              n == 1 ? "%2E" : "%2E%2E");
     } else {
-        for (size_t i = 0; i < n && b < sizeof buf - 4; i++) {
+        for (size_t i = 0; i < n; i++) {
             unsigned char c = (unsigned char)src[i];
             if (c < 0x20 || c == 0x7f || c == '/' || c == '\\')
                 b += (size_t)snprintf(buf + b, 4, "%%%02X", c);
@@ -142,13 +147,16 @@ static int put_component(char *out, size_t cap, size_t *len, const char *src,
         b = keep + (size_t)t + ext;
         buf[b] = '\0';
     }
-    if (*len + b + 2 > cap)
+    if (*len + b + 2 > cap) {
+        free(buf);
         return FETCH_ETOOLONG;
+    }
     if (*len)
         out[(*len)++] = '/';
     memcpy(out + *len, buf, b);
     *len += b;
     out[*len] = '\0';
+    free(buf);
     return FETCH_OK;
 }
 
@@ -165,8 +173,15 @@ int fetch_name_for_url(const char *url, char *out, size_t cap)
         goto out;
     }
     out[0] = '\0';
-    if (curl_url_set(u, CURLUPART_URL, url, CURLU_ALLOW_SPACE) != CURLUE_OK)
+    switch (curl_url_set(u, CURLUPART_URL, url, CURLU_ALLOW_SPACE)) {
+    case CURLUE_OK:
+        break;
+    case CURLUE_UNSUPPORTED_SCHEME:
+        result = FETCH_ESCHEME;
         goto out;
+    default:
+        goto out;
+    }
     if (!is_http_scheme(u)) {
         result = FETCH_ESCHEME;
         goto out;
@@ -211,7 +226,7 @@ int fetch_name_for_url(const char *url, char *out, size_t cap)
              query ? "?" : "", query ? query : "");
     result = put_component(out, cap, &len, last, strlen(last));
 out:
-    if (result)
+    if (result && cap)
         out[0] = '\0';
     free(last);
     curl_free(host);

@@ -329,13 +329,25 @@ static int resolve_all(const parse_opts *o, const char *base,
 
 int parse_xpath_check(const char *expr, char *err, size_t errlen)
 {
+    int result = PARSE_EXPATH;
+    xmlDocPtr doc = NULL;
+    xmlXPathContextPtr ctx = NULL;
+    xmlXPathObjectPtr r = NULL;
     xmlXPathCompExprPtr c = xmlXPathCompile((const xmlChar *)expr);
-    if (!c) {
+
+    /* libxml2 compiles some broken expressions ("count(", unknown
+     * functions, unbound variables) and fails them only when they run, so
+     * run it once on an empty document as well. */
+    if (c && (doc = xmlNewDoc(NULL)) &&
+        (ctx = xmlXPathNewContext(doc)) && (r = xmlXPathCompiledEval(c, ctx)))
+        result = PARSE_OK;
+    else
         errf(err, errlen, "invalid XPath expression: %s", expr);
-        return PARSE_EXPATH;
-    }
+    xmlXPathFreeObject(r);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
     xmlXPathFreeCompExpr(c);
-    return PARSE_OK;
+    return result;
 }
 
 /* Appends the string value of each result of expr (or the single value of
@@ -370,17 +382,37 @@ static int eval_field(xmlXPathContextPtr ctx, const char *expr, parse_strv *v)
     return result;
 }
 
+/* True when a <meta> tag that starts in buf[0..n) names a charset, in
+ * any letter case. Text and scripts that merely say "charset" do not. */
+static int meta_charset(const char *buf, size_t n)
+{
+    const char *end = buf + n;
+    for (const char *p = buf; (p = memchr(p, '<', (size_t)(end - p))); p++) {
+        if (end - p < 5 || strncasecmp(p + 1, "meta", 4))
+            continue;
+        const char *gt = memchr(p, '>', (size_t)(end - p));
+        for (const char *q = p; q + 7 <= (gt ? gt : end); q++)
+            if (!strncasecmp(q, "charset", 7))
+                return 1;
+    }
+    return 0;
+}
+
 /* Without a declared charset or a <meta charset> near the top, assume
  * UTF-8 as browsers do today; libxml2 alone would assume Latin-1. */
 static const char *pick_encoding(const char *buf, size_t len,
                                  const char *charset)
 {
-    if (charset && *charset)
-        return charset;
-    size_t n = len < 2048 ? len : 2048;
-    if (memmem(buf, n, "charset", 7) || memmem(buf, n, "CHARSET", 7))
-        return NULL;
-    return "UTF-8";
+    if (charset && *charset) {
+        /* libxml2 ignores a charset it has no converter for and falls back
+         * to Latin-1, so an unknown one counts as none declared. */
+        xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(charset);
+        if (h) {
+            xmlCharEncCloseFunc(h);
+            return charset;
+        }
+    }
+    return meta_charset(buf, len < 2048 ? len : 2048) ? NULL : "UTF-8";
 }
 
 int parse_html(const char *buf, size_t len, const char *url,
@@ -389,7 +421,10 @@ int parse_html(const char *buf, size_t len, const char *url,
 {
     const int opts = HTML_PARSE_RECOVER | HTML_PARSE_NONET |
                      HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                     HTML_PARSE_COMPACT;
+                     HTML_PARSE_COMPACT |
+                     /* Lifts libxml2's depth limit of 256, past which it
+                      * silently drops the rest of the page. */
+                     XML_PARSE_HUGE;
     int result = PARSE_OK;
     walk w = {.page = out};
     htmlDocPtr doc = NULL;
