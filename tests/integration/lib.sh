@@ -10,6 +10,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/gather-test.XXXXXX")
 NGINX_DIR=
 
 cleanup() {
+  [ -n "${KEEP_T:-}" ] && { echo "kept $T" >&2; return; }
   if [ -n "$NGINX_DIR" ]; then "$ROOT/samples/serve" stop "$NGINX_DIR" >/dev/null 2>&1 || true; fi
   rm -rf "$T"
 }
