@@ -95,6 +95,9 @@ char *record_json(const fetch_result *r, const parse_page *page,
     PUT(t, "tls", jms(r->t.tls));
     PUT(t, "ttfb", jms(r->t.ttfb));
     PUT(t, "transfer", jms(r->t.transfer));
+    PUT(t, "write", jms(r->t.write));
+    PUT(t, "parse_wait", jms(r->t.parse_wait));
+    PUT(t, "parse", jms(r->t.parse));
     PUT(t, "total", jms(r->t.total));
 
     PUT(o, "url", jstr(r->url));

@@ -157,6 +157,9 @@ char *run_process(const run *r, fetch_result *res, run_outcome *oc)
 
     if (!r->o->no_parse && res->is_html && !res->error && res->body) {
         char cs[64];
+        double t0 = fetch_now_ms();
+        if (res->done_ms > 0 && t0 > res->done_ms)
+            res->t.parse_wait = t0 - res->done_ms;
 #ifdef GATHER_TEST_HOOKS
         test_hooks(res);
 #endif
@@ -165,6 +168,8 @@ char *run_process(const run *r, fetch_result *res, run_outcome *oc)
                             charset_of(res->content_type, cs, sizeof cs),
                             &r->po, &page, perr, sizeof perr);
         parsed = rc == PARSE_OK;
+        res->t.parse = fetch_now_ms() - t0;
+        res->t.total += res->t.parse_wait + res->t.parse;
         if (rc && !perr[0])
             snprintf(perr, sizeof perr, "%s", parse_strerror(rc));
     }

@@ -113,6 +113,7 @@ void wire_put_result(wire *w, const fetch_result *res)
     for (size_t i = 0; i < sizeof res->t / sizeof *t; i++)
         wire_put_f64(w, t[i]);
     wire_put_u64(w, (uint64_t)res->is_html);
+    wire_put_f64(w, res->done_ms);
 }
 
 int wire_get_result(wire_rd *r, fetch_result *res)
@@ -133,5 +134,6 @@ int wire_get_result(wire_rd *r, fetch_result *res)
     for (size_t i = 0; i < sizeof res->t / sizeof *t; i++)
         t[i] = wire_get_f64(r);
     res->is_html = (int)wire_get_u64(r);
+    res->done_ms = wire_get_f64(r);
     return r->failed ? -1 : 0;
 }

@@ -45,11 +45,15 @@ typedef struct fetch_opts {
     struct fetch_share *share;/* borrowed; NULL: no shared caches */
 } fetch_opts;
 
-/* Phase durations of one transfer in milliseconds. They do not overlap:
- * queue + dns + connect + tls + ttfb + transfer = total (within rounding),
- * where ttfb is the wait from request sent to first byte. */
+/* Phase durations of one URL in milliseconds. The fetch fills queue (wait
+ * in gather before the transfer starts), dns, connect, tls, ttfb (from
+ * connected to the first byte: the request and the server's wait), transfer (first byte to the body saved) and write (the part
+ * of transfer spent writing to disk, plus the final rename); the pipeline
+ * adds parse_wait (fetched to parse start) and parse. The phases other
+ * than write add up to total. */
 typedef struct fetch_timings {
-    double queue, dns, connect, tls, ttfb, transfer, total;
+    double queue, dns, connect, tls, ttfb, transfer, write;
+    double parse_wait, parse, total;
 } fetch_timings;
 
 /* The outcome of one URL. */
@@ -66,7 +70,12 @@ typedef struct fetch_result {
     unsigned char *body;  /* owned; the body, when kept for parsing */
     size_t body_len;
     int is_html;          /* content type says HTML */
+    double done_ms;       /* monotonic ms when the fetch finished; the
+                             clock is system-wide, so it crosses processes */
 } fetch_result;
+
+/* CLOCK_MONOTONIC in milliseconds. */
+double fetch_now_ms(void);
 
 /* Releases what r owns and zeroes it. */
 void fetch_result_clear(fetch_result *r);

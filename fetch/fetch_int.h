@@ -37,9 +37,6 @@ void fetch_xfer_mark_started(fetch_xfer *x);
 /* The CURLSH of a share handle, or NULL. */
 CURLSH *fetch_share_handle(fetch_share *s);
 
-/* Monotonic clock in milliseconds. */
-double fetch_now_ms(void);
-
 /* Saving. fetch_save_open() creates the directories for rel under dir and a
  * temporary file beside the final name; returns the fd and the malloced
  * temporary path, or -1 with a message in err. fetch_save_commit() renames

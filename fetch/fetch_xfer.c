@@ -80,9 +80,14 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
         return 0;
     EVP_DigestUpdate(x->md, data, n);
     x->r.bytes += n;
-    if (x->fd >= 0 && write_all(x->fd, data, n)) {
-        set_error(x, "write %s: %s", x->tmp, strerror(errno));
-        return 0;
+    if (x->fd >= 0) {
+        double t0 = fetch_now_ms();
+        int bad = write_all(x->fd, data, n);
+        x->r.t.write += fetch_now_ms() - t0;
+        if (bad) {
+            set_error(x, "write %s: %s", x->tmp, strerror(errno));
+            return 0;
+        }
     }
     if (x->keep) {
         size_t want = x->r.body_len + n;
@@ -225,6 +230,7 @@ void *fetch_xfer_user(const fetch_xfer *x)
 void fetch_xfer_fail(fetch_xfer *x, const char *msg)
 {
     set_error(x, "%s", msg);
+    x->r.done_ms = fetch_now_ms();
     x->done = 1;
 }
 
@@ -256,7 +262,6 @@ static void fill_timings(fetch_xfer *x)
     double dns = info_ms(x->easy, CURLINFO_NAMELOOKUP_TIME_T);
     double con = info_ms(x->easy, CURLINFO_CONNECT_TIME_T);
     double tls = info_ms(x->easy, CURLINFO_APPCONNECT_TIME_T);
-    double pre = info_ms(x->easy, CURLINFO_PRETRANSFER_TIME_T);
     double first = info_ms(x->easy, CURLINFO_STARTTRANSFER_TIME_T);
     double total = info_ms(x->easy, CURLINFO_TOTAL_TIME_T);
 
@@ -264,17 +269,15 @@ static void fill_timings(fetch_xfer *x)
         con = dns;
     if (tls < con)
         tls = con;
-    if (pre < tls)
-        pre = tls;
-    if (first < pre)
-        first = pre;
+    if (first < tls)
+        first = tls;
     if (total < first)
         total = first;
     t->queue = x->t_started > x->t_created ? x->t_started - x->t_created : 0;
     t->dns = dns;
     t->connect = con - dns;
     t->tls = tls - con;
-    t->ttfb = first - pre;
+    t->ttfb = first - tls; /* request sent and answer awaited */
     t->transfer = total - first;
     t->total = t->queue + total;
 }
@@ -309,6 +312,7 @@ void fetch_xfer_finish(fetch_xfer *x, CURLcode rc)
             snprintf(x->r.sha256 + 2 * i, 3, "%02x", md[i]);
 
     if (x->fd >= 0) {
+        double t0 = fetch_now_ms();
         int bad = close(x->fd);
         x->fd = -1;
         if (bad)
@@ -329,6 +333,10 @@ void fetch_xfer_finish(fetch_xfer *x, CURLcode rc)
             free(x->tmp);
             x->tmp = NULL;
         }
+        double commit = fetch_now_ms() - t0;
+        x->r.t.write += commit;
+        x->r.t.transfer += commit; /* the body is not done until renamed */
+        x->r.t.total += commit;
     }
     if (x->r.error) {
         /* A failed transfer's partial body is not parsed. */
@@ -336,5 +344,6 @@ void fetch_xfer_finish(fetch_xfer *x, CURLcode rc)
         x->r.body = NULL;
         x->r.body_len = 0;
     }
+    x->r.done_ms = fetch_now_ms();
     x->done = 1;
 }

@@ -39,9 +39,15 @@ check_eq "$(find "$T/out" -type f | wc -l)" "$saved" "files on disk"
 [ -z "$(find "$T/out" -name '*.part')" ] || fail "temporary files left behind"
 
 # Timings: every phase present, none negative, phases within the total.
-jq -e -s 'all(.[]; .timings as $t | ([$t.queue,$t.dns,$t.connect,$t.tls,$t.ttfb,$t.transfer,$t.total] | all(type=="number" and . >= 0))
-  and ($t.queue+$t.dns+$t.connect+$t.tls+$t.ttfb+$t.transfer <= $t.total + 0.01))' "$T/r.jsonl" >/dev/null ||
-  fail "bad timings"
+jq -e -s 'all(.[]; .timings as $t | ($t | keys) == (["connect","dns","parse","parse_wait","queue","tls","total","transfer","ttfb","write"])
+  and ([$t[]] | all(type=="number" and . >= 0))
+  and ($t.write <= $t.transfer + 0.01)
+  and (($t.queue+$t.dns+$t.connect+$t.tls+$t.ttfb+$t.transfer+$t.parse_wait+$t.parse) - $t.total | fabs < 0.05))' \
+  "$T/r.jsonl" >/dev/null || fail "bad timings"
+# Pages were parsed and files written, so those phases were timed.
+jq -e -s '(map(select(.title != null and .timings.parse > 0)) | length) == 13 and
+  (map(select(.path != null and .timings.write > 0)) | length) == 20' "$T/r.jsonl" >/dev/null ||
+  fail "parse or write phases not timed"
 
 # Every other field against the reviewed expected records (host, port and
 # output directory replaced by placeholders).
