@@ -1,5 +1,6 @@
-/* mode_hybrid: the event loop does all network I/O in this process and a
- * pool of -P worker processes parses. A body travels to its worker as a
+/* mode_hybrid: the event loop does all network I/O in this process, a
+ * pool of -P worker processes parses, and a writer thread does the disk
+ * work so the loop never waits on it. A body travels to its worker as a
  * memfd (one copy, no pipe buffers). While 2 x P bodies wait for a worker
  * the loop starts no transfer, so at most 2 x P + j bodies are held and
  * memory stays flat whatever the length of the list. */
@@ -161,6 +162,7 @@ int mode_hybrid(run *r)
     pool_limits lim = modes_worker_limits(r, 0);
     hybrid h = {.r = r};
     fetch_loop *loop = NULL;
+    fetch_writer *writer = NULL;
     int eof = 0, result = -1;
 
     if (procs < 1)
@@ -170,11 +172,17 @@ int mode_hybrid(run *r)
     h.limit = 2 * (size_t)procs;
     /* Transfers already in flight when the limit is hit still land. */
     h.cap = h.limit + (size_t)jobs;
-    if (!h.p || !(h.q = calloc(h.cap, sizeof *h.q)) ||
-        !(loop = fetch_loop_new(jobs, err, sizeof err))) {
-        fprintf(stderr, "gather: %s\n", h.p && h.q ? err : "cannot start");
+    if (!h.p || !(h.q = calloc(h.cap, sizeof *h.q))) {
+        fprintf(stderr, "gather: %s\n", h.p ? "out of memory" : err);
         goto out;
     }
+    /* Threads only now that the workers are forked. */
+    if ((r->o->outdir && !(writer = fetch_writer_new(0, err, sizeof err))) ||
+        !(loop = fetch_loop_new(jobs, err, sizeof err))) {
+        fprintf(stderr, "gather: %s\n", err);
+        goto out;
+    }
+    r->fo.writer = writer;
     for (;;) {
         while (!eof && fetch_loop_active(loop) < jobs && h.n < h.limit) {
             const char *url;
@@ -217,6 +225,8 @@ int mode_hybrid(run *r)
     result = 0;
 out:
     fetch_loop_free(loop);
+    r->fo.writer = NULL;
+    fetch_writer_free(writer);
     for (; h.q && h.n; h.n--, h.head = (h.head + 1) % h.cap) {
         close(h.q[h.head].memfd);
         wire_clear(h.q[h.head].req);

@@ -43,6 +43,8 @@ typedef struct fetch_opts {
     long max_redirs;          /* 0: 10; negative: no redirects */
     const char *user_agent;   /* borrowed; NULL: "gather/VERSION" */
     struct fetch_share *share;/* borrowed; NULL: no shared caches */
+    struct fetch_writer *writer; /* borrowed; NULL: save on the transfer's
+                                    own thread (only fetch loops use one) */
 } fetch_opts;
 
 /* Phase durations of one URL in milliseconds. The fetch fills queue (wait
@@ -131,7 +133,8 @@ int fetch_loop_add(fetch_loop *l, fetch_xfer *x);
 int fetch_loop_fd(const fetch_loop *l);
 int fetch_loop_timeout_ms(const fetch_loop *l);
 
-/* Transfers started and not yet passed to a done callback. */
+/* Transfers started and not yet passed to a done callback (including those
+ * whose file a writer thread is still committing). */
 long fetch_loop_active(const fetch_loop *l);
 
 /* Waits up to timeout_ms for network events or curl timers, drives the
@@ -155,6 +158,20 @@ int fetch_url_resolve(const char *base, const char *ref, char **out);
  * cap. Returns 0, FETCH_EURL, FETCH_ESCHEME or FETCH_ETOOLONG. */
 #define FETCH_NAME_MAX 200
 int fetch_name_for_url(const char *url, char *out, size_t cap);
+
+/* ---- a writer thread, so an event loop never waits on the disk ---- */
+
+typedef struct fetch_writer fetch_writer;
+
+/* Starts a thread that does the saving (directories, temporary file,
+ * writes, rename) for the loop transfers whose options name it. Writes
+ * are copied into a queue of at most max_queued bytes (0: 64 MiB); only
+ * when it is full does the loop wait. Create it after forking workers.
+ * Returns NULL with a message in err. */
+fetch_writer *fetch_writer_new(size_t max_queued, char *err, size_t errlen);
+
+/* Runs every queued operation, then stops the thread. */
+void fetch_writer_free(fetch_writer *w);
 
 /* ---- shared caches for transfers on many threads ---- */
 

@@ -8,28 +8,59 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+/* One body being saved: a temporary file renamed into place when whole.
+ * Its operations run on the transfer's thread, or on the writer thread
+ * when the options name a writer; never on both at once. */
+typedef struct fetch_file {
+    const char *dir;        /* borrowed; the output directory */
+    const char *rel;        /* borrowed; the save name under dir */
+    char *tmp;              /* owned; the temporary file, or NULL */
+    int fd;                 /* the temporary file, or -1 */
+    char *final;            /* owned; the final path once committed */
+    double write_ms;        /* time spent in open, write and rename */
+    int failed;             /* an operation failed; err says why */
+    char err[512];
+} fetch_file;
+
+/* Each returns 0, or -1 with f->failed set and a message in f->err. open
+ * creates the directories and the temporary file; commit closes it and
+ * renames it to the final name without replacing any existing file
+ * (adding ".N" before the extension until a name is free); abort closes
+ * and removes it. After commit or abort the file holds no descriptor. */
+int fetch_file_open(fetch_file *f);
+int fetch_file_write(fetch_file *f, const void *p, size_t n);
+int fetch_file_commit(fetch_file *f);
+void fetch_file_abort(fetch_file *f);
+/* Releases the file's memory (after commit or abort). */
+void fetch_file_clear(fetch_file *f);
+
 struct fetch_xfer {
     const fetch_opts *o;    /* borrowed */
     CURL *easy;             /* owned */
     void *user;             /* borrowed */
     fetch_result r;
     int done;
+    int saving;             /* file is open (or being opened by the writer) */
+    int committing;         /* the writer has the file's commit or abort */
     int headers_seen;       /* the first body byte has been handled */
     int keep;               /* body bytes are being kept for parsing */
     size_t body_cap;
     EVP_MD_CTX *md;         /* owned; running SHA-256 of the body */
     char *req;              /* owned; the normalised URL requested */
     char *rel;              /* owned; relative save name, NULL if not saving */
-    char *tmp;              /* owned; temporary file while writing, or NULL */
-    int fd;                 /* the temporary file, or -1 */
+    fetch_file file;
     double t_created;       /* monotonic ms */
     double t_started;
+    double t_finished;
     char errbuf[CURL_ERROR_SIZE];
 };
 
-/* Called once the easy handle's transfer ended with rc: fills the result,
- * commits or removes the saved file, and marks the transfer done. */
+/* Called once the easy handle's transfer ended with rc: fills the result
+ * and commits or removes the saved file. The transfer is done on return,
+ * unless a writer thread has the file's commit: then it is done when the
+ * writer hands it back and fetch_xfer_saved() has run. */
 void fetch_xfer_finish(fetch_xfer *x, CURLcode rc);
+void fetch_xfer_saved(fetch_xfer *x);
 
 /* Marks the start of the network part, for the queue timing. */
 void fetch_xfer_mark_started(fetch_xfer *x);
@@ -37,15 +68,19 @@ void fetch_xfer_mark_started(fetch_xfer *x);
 /* The CURLSH of a share handle, or NULL. */
 CURLSH *fetch_share_handle(fetch_share *s);
 
-/* Saving. fetch_save_open() creates the directories for rel under dir and a
- * temporary file beside the final name; returns the fd and the malloced
- * temporary path, or -1 with a message in err. fetch_save_commit() renames
- * tmp to the final name without replacing any existing file (adding ".N"
- * before the extension until the name is free) and returns the malloced
- * final path, or NULL with a message in err. */
-int fetch_save_open(const char *dir, const char *rel, char **tmp, char *err,
-                    size_t errlen);
-char *fetch_save_commit(const char *tmp, const char *dir, const char *rel,
-                        char *err, size_t errlen);
+/* The writer thread (fetch_writer.c). Each call queues an operation on f;
+ * writes copy their bytes and wait while the queue is full. commit and
+ * abort hand owner back through fetch_writer_take() once done. */
+void fetch_writer_open(fetch_writer *w, fetch_file *f);
+void fetch_writer_write(fetch_writer *w, fetch_file *f, const void *p,
+                        size_t n);
+void fetch_writer_commit(fetch_writer *w, fetch_file *f, fetch_xfer *owner);
+void fetch_writer_abort(fetch_writer *w, fetch_file *f, fetch_xfer *owner);
+/* The eventfd that is readable when transfers come back. */
+int fetch_writer_fd(const fetch_writer *w);
+/* Returns the next transfer whose commit or abort is done, or NULL. */
+fetch_xfer *fetch_writer_take(fetch_writer *w);
+/* Waits until every queued operation has run. */
+void fetch_writer_drain(fetch_writer *w);
 
 #endif

@@ -17,6 +17,7 @@ struct fetch_loop {
     double deadline;  /* monotonic ms when curl's timer fires; <0: none */
     long active;
     int running;
+    fetch_writer *writer; /* borrowed; its eventfd is in the epoll set */
 };
 
 /* CURLMOPT_SOCKETFUNCTION: mirror curl's interest in a socket into epoll.
@@ -99,6 +100,16 @@ void fetch_loop_free(fetch_loop *l)
 
 int fetch_loop_add(fetch_loop *l, fetch_xfer *x)
 {
+    fetch_writer *w = x->o->writer;
+    if (w && w != l->writer) {
+        struct epoll_event ev = {.events = EPOLLIN,
+                                 .data.fd = fetch_writer_fd(w)};
+        if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev)) {
+            fetch_xfer_fail(x, "cannot watch the writer thread");
+            return FETCH_ESYS;
+        }
+        l->writer = w;
+    }
     fetch_xfer_mark_started(x);
     if (curl_multi_add_handle(l->multi, x->easy) != CURLM_OK) {
         fetch_xfer_fail(x, "curl_multi_add_handle failed");
@@ -139,8 +150,24 @@ static int reap(fetch_loop *l, fetch_done_fn done, void *ctx)
         fetch_xfer *x = NULL;
         curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
         curl_multi_remove_handle(l->multi, e);
-        l->active--;
         fetch_xfer_finish(x, rc);
+        if (!fetch_xfer_done(x))
+            continue; /* the writer thread is committing its file */
+        l->active--;
+        done(x, ctx);
+        n++;
+    }
+    return n;
+}
+
+/* Hands every transfer whose file the writer has committed to done. */
+static int reap_saved(fetch_loop *l, fetch_done_fn done, void *ctx)
+{
+    fetch_xfer *x;
+    int n = 0;
+    while ((x = fetch_writer_take(l->writer))) {
+        fetch_xfer_saved(x);
+        l->active--;
         done(x, ctx);
         n++;
     }
@@ -160,7 +187,12 @@ int fetch_loop_poll(fetch_loop *l, int timeout_ms, fetch_done_fn done,
             return -1;
         n = 0;
     }
+    int saved = 0;
     for (int i = 0; i < n; i++) {
+        if (l->writer && evs[i].data.fd == fetch_writer_fd(l->writer)) {
+            saved = 1;
+            continue;
+        }
         int action = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
                      (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                      (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR
@@ -173,5 +205,6 @@ int fetch_loop_poll(fetch_loop *l, int timeout_ms, fetch_done_fn done,
         curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0,
                                  &l->running);
     }
-    return reap(l, done, ctx);
+    n = reap(l, done, ctx);
+    return saved ? n + reap_saved(l, done, ctx) : n;
 }

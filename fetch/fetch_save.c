@@ -1,4 +1,4 @@
-/* fetch_save: writes bodies safely. A body goes to a hidden temporary file
+/* fetch_save: writes bodies safely (the fetch_file operations). A body goes to a hidden temporary file
  * beside its final name and is renamed into place only when complete, never
  * over an existing file, so a final name always holds a whole body. */
 #define _GNU_SOURCE
@@ -29,49 +29,22 @@ static int make_dirs(const char *dir, const char *rel, char *err,
             continue;
         *p = '\0';
         if (mkdir(path, 0755) && errno != EEXIST) {
-            snprintf(err, errlen, "mkdir %s: %s", path, strerror(errno));
+            snprintf(err, errlen, "mkdir %.300s: %s", path, strerror(errno));
             return -1;
         }
         *p = '/';
     }
     *last = '\0';
     if (mkdir(path, 0755) && errno != EEXIST) {
-        snprintf(err, errlen, "mkdir %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "mkdir %.300s: %s", path, strerror(errno));
         return -1;
     }
     struct stat st;
     if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: exists and is not a directory", path);
+        snprintf(err, errlen, "%.300s: exists and is not a directory", path);
         return -1;
     }
     return 0;
-}
-
-int fetch_save_open(const char *dir, const char *rel, char **tmp, char *err,
-                    size_t errlen)
-{
-    *tmp = NULL;
-    if (make_dirs(dir, rel, err, errlen))
-        return -1;
-    size_t n = strlen(dir) + strlen(rel) + 32;
-    char *t = malloc(n);
-    if (!t) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    /* ".gather-XXXXXX.part" in the final directory, so that the rename is
-     * atomic (same file system) and leftovers are easy to spot. */
-    const char *slash = strrchr(rel, '/');
-    snprintf(t, n, "%s/%.*s.gather-XXXXXX.part", dir,
-             slash ? (int)(slash - rel + 1) : 0, rel);
-    int fd = mkostemps(t, 5, O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "create %s: %s", t, strerror(errno));
-        free(t);
-        return -1;
-    }
-    *tmp = t;
-    return fd;
 }
 
 /* Renames without replacing: renameat2(RENAME_NOREPLACE), or link+unlink
@@ -88,8 +61,9 @@ static int rename_noreplace(const char *from, const char *to)
     return 0;
 }
 
-char *fetch_save_commit(const char *tmp, const char *dir, const char *rel,
-                        char *err, size_t errlen)
+/* The first free final name for rel under dir: tmp is renamed there. */
+static char *commit_name(const char *tmp, const char *dir, const char *rel,
+                         char *err, size_t errlen)
 {
     size_t n = strlen(dir) + strlen(rel) + 32;
     char *final = malloc(n);
@@ -118,7 +92,7 @@ char *fetch_save_commit(const char *tmp, const char *dir, const char *rel,
         if (rename_noreplace(tmp, final) == 0)
             break;
         if (errno != EEXIST || i > 9999) {
-            snprintf(err, errlen, "rename %s: %s", final, strerror(errno));
+            snprintf(err, errlen, "rename %.300s: %s", final, strerror(errno));
             free(final);
             final = NULL;
             break;
@@ -127,4 +101,98 @@ char *fetch_save_commit(const char *tmp, const char *dir, const char *rel,
     }
     free(tail);
     return final;
+}
+
+int fetch_file_open(fetch_file *f)
+{
+    double t0 = fetch_now_ms();
+    f->fd = -1;
+    if (make_dirs(f->dir, f->rel, f->err, sizeof f->err))
+        goto fail;
+    size_t n = strlen(f->dir) + strlen(f->rel) + 32;
+    if (!(f->tmp = malloc(n))) {
+        snprintf(f->err, sizeof f->err, "out of memory");
+        goto fail;
+    }
+    /* ".gather-XXXXXX.part" in the final directory, so that the rename is
+     * atomic (same file system) and leftovers are easy to spot. */
+    const char *slash = strrchr(f->rel, '/');
+    snprintf(f->tmp, n, "%s/%.*s.gather-XXXXXX.part", f->dir,
+             slash ? (int)(slash - f->rel + 1) : 0, f->rel);
+    f->fd = mkostemps(f->tmp, 5, O_CLOEXEC);
+    if (f->fd < 0) {
+        snprintf(f->err, sizeof f->err, "create %.300s: %s", f->tmp,
+                 strerror(errno));
+        free(f->tmp);
+        f->tmp = NULL;
+        goto fail;
+    }
+    f->write_ms += fetch_now_ms() - t0;
+    return 0;
+fail:
+    f->failed = 1;
+    f->write_ms += fetch_now_ms() - t0;
+    return -1;
+}
+
+int fetch_file_write(fetch_file *f, const void *buf, size_t n)
+{
+    const char *p = buf;
+    double t0 = fetch_now_ms();
+    if (f->failed || f->fd < 0)
+        return -1;
+    while (n) {
+        ssize_t w = write(f->fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            snprintf(f->err, sizeof f->err, "write %.300s: %s", f->tmp,
+                     strerror(errno));
+            f->failed = 1;
+            break;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    f->write_ms += fetch_now_ms() - t0;
+    return f->failed ? -1 : 0;
+}
+
+int fetch_file_commit(fetch_file *f)
+{
+    double t0 = fetch_now_ms();
+    if (f->fd >= 0 && close(f->fd) && !f->failed) {
+        snprintf(f->err, sizeof f->err, "close %.300s: %s", f->tmp,
+                 strerror(errno));
+        f->failed = 1;
+    }
+    f->fd = -1;
+    if (!f->failed && f->tmp &&
+        !(f->final = commit_name(f->tmp, f->dir, f->rel, f->err,
+                                 sizeof f->err)))
+        f->failed = 1;
+    if (f->failed && f->tmp)
+        unlink(f->tmp);
+    free(f->tmp);
+    f->tmp = NULL;
+    f->write_ms += fetch_now_ms() - t0;
+    return f->failed ? -1 : 0;
+}
+
+void fetch_file_abort(fetch_file *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    if (f->tmp)
+        unlink(f->tmp); /* never finished: leave no partial file */
+    free(f->tmp);
+    f->tmp = NULL;
+}
+
+void fetch_file_clear(fetch_file *f)
+{
+    fetch_file_abort(f);
+    free(f->final);
+    f->final = NULL;
 }

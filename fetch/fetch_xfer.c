@@ -45,28 +45,15 @@ static int on_headers(fetch_xfer *x)
     curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
     x->keep = x->o->keep_body_max > 0 && content_is_html(ct);
     if (x->rel && status >= 200 && status < 300) {
-        char err[512];
-        x->fd = fetch_save_open(x->o->outdir, x->rel, &x->tmp, err,
-                                sizeof err);
-        if (x->fd < 0) {
-            set_error(x, "%s", err);
+        x->file.dir = x->o->outdir;
+        x->file.rel = x->rel;
+        x->saving = 1;
+        if (x->o->writer) {
+            fetch_writer_open(x->o->writer, &x->file);
+        } else if (fetch_file_open(&x->file)) {
+            set_error(x, "%s", x->file.err);
             return -1;
         }
-    }
-    return 0;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
     }
     return 0;
 }
@@ -80,12 +67,14 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
         return 0;
     EVP_DigestUpdate(x->md, data, n);
     x->r.bytes += n;
-    if (x->fd >= 0) {
-        double t0 = fetch_now_ms();
-        int bad = write_all(x->fd, data, n);
-        x->r.t.write += fetch_now_ms() - t0;
-        if (bad) {
-            set_error(x, "write %s: %s", x->tmp, strerror(errno));
+    if (x->saving) {
+        /* With a writer, an error shows up on a later write; failed is
+         * only ever set, so reading it unlocked is safe enough to stop. */
+        if (x->o->writer && !__atomic_load_n(&x->file.failed,
+                                             __ATOMIC_ACQUIRE))
+            fetch_writer_write(x->o->writer, &x->file, data, n);
+        else if (x->o->writer || fetch_file_write(&x->file, data, n)) {
+            set_error(x, "%s", x->file.err);
             return 0;
         }
     }
@@ -155,7 +144,7 @@ fetch_xfer *fetch_xfer_new(const fetch_opts *o, const char *url, void *user)
         return NULL;
     x->o = o;
     x->user = user;
-    x->fd = -1;
+    x->file.fd = -1;
     x->t_created = fetch_now_ms();
     if (!(x->r.url = strdup(url)) || !(x->md = EVP_MD_CTX_new()) ||
         !EVP_DigestInit_ex(x->md, EVP_sha256(), NULL)) {
@@ -198,11 +187,12 @@ void fetch_xfer_free(fetch_xfer *x)
 {
     if (!x)
         return;
-    if (x->fd >= 0)
-        close(x->fd);
-    if (x->tmp)
-        unlink(x->tmp); /* never finished: leave no partial file */
-    free(x->tmp);
+    if (x->saving && x->o->writer && !x->committing) {
+        /* Torn down mid-transfer: the writer may still hold the file. */
+        fetch_writer_abort(x->o->writer, &x->file, NULL);
+        fetch_writer_drain(x->o->writer);
+    }
+    fetch_file_clear(&x->file);
     free(x->rel);
     free(x->req);
     if (x->easy)
@@ -311,31 +301,36 @@ void fetch_xfer_finish(fetch_xfer *x, CURLcode rc)
         for (unsigned i = 0; i < mdlen && i < 32; i++)
             snprintf(x->r.sha256 + 2 * i, 3, "%02x", md[i]);
 
-    if (x->fd >= 0) {
-        double t0 = fetch_now_ms();
-        int bad = close(x->fd);
-        x->fd = -1;
-        if (bad)
-            set_error(x, "close %s: %s", x->tmp, strerror(errno));
-        if (!x->r.error) {
-            char err[512];
-            x->r.path = fetch_save_commit(x->tmp, x->o->outdir, x->rel, err,
-                                          sizeof err);
-            if (x->r.path) {
-                free(x->tmp);
-                x->tmp = NULL;
-            } else {
-                set_error(x, "%s", err);
-            }
+    x->t_finished = fetch_now_ms();
+    if (x->saving && x->o->writer) {
+        /* The writer renames (or removes) the file; the transfer is done
+         * when it comes back through fetch_xfer_saved(). */
+        x->committing = 1;
+        if (x->r.error)
+            fetch_writer_abort(x->o->writer, &x->file, x);
+        else
+            fetch_writer_commit(x->o->writer, &x->file, x);
+        return;
+    }
+    if (x->saving && !x->r.error)
+        fetch_file_commit(&x->file);
+    fetch_xfer_saved(x);
+}
+
+void fetch_xfer_saved(fetch_xfer *x)
+{
+    if (x->saving) {
+        if (x->file.final) {
+            x->r.path = x->file.final;
+            x->file.final = NULL;
+        } else if (x->file.failed) {
+            set_error(x, "%s", x->file.err);
         }
-        if (x->tmp) {
-            unlink(x->tmp);
-            free(x->tmp);
-            x->tmp = NULL;
-        }
-        double commit = fetch_now_ms() - t0;
-        x->r.t.write += commit;
-        x->r.t.transfer += commit; /* the body is not done until renamed */
+        fetch_file_abort(&x->file); /* no-op unless the commit never ran */
+        /* The body is not saved until renamed: that wait is transfer. */
+        double commit = fetch_now_ms() - x->t_finished;
+        x->r.t.write = x->file.write_ms;
+        x->r.t.transfer += commit;
         x->r.t.total += commit;
     }
     if (x->r.error) {
