@@ -50,6 +50,17 @@ void cli_usage(FILE *f)
         "      --timeout S         total time per transfer in seconds (none)\n"
         "      --max-redirs N      follow at most N redirects (10)\n"
         "  -A, --user-agent UA     User-Agent header\n"
+        "      --retries N         retry transient failures N times (3)\n"
+        "      --retry-delay S     first backoff in seconds, doubled each\n"
+        "                          retry, plus jitter (0.5)\n"
+        "      --max-retry-wait S  longest wait, Retry-After included (60)\n"
+        "      --stall-timeout S   fail when no byte arrives for S s (120)\n"
+        "      --max-filesize B    fail bodies over B bytes, decoded (K/M/G)\n"
+        "Files and resuming:\n"
+        "  -c, --continue          resume partial files with Range/If-Range\n"
+        "      --overwrite         replace existing files\n"
+        "      --fsync             fsync each file and its directory\n"
+        "      --restart           forget the journal of an earlier run\n"
         "\n"
         "  -h, --help              show this help\n"
         "  -V, --version           show the version\n"
@@ -80,6 +91,26 @@ static int parse_long(const char *s, long min, long max, long *out)
     return 0;
 }
 
+/* Parses a byte count with an optional K, M or G (binary) suffix. */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    if (errno || end == s || *s == '-')
+        return -1;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    }
+    if (*end || v == 0 || v > (~0ULL >> shift))
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
 /* Parses seconds (decimals allowed) in (0, 1e6] into milliseconds. */
 static int parse_seconds(const char *s, long *ms)
 {
@@ -107,6 +138,14 @@ enum {
     OPT_MAX_REDIRS,
     OPT_PARSE_TIMEOUT,
     OPT_PARSE_MEM,
+    OPT_RETRIES,
+    OPT_RETRY_DELAY,
+    OPT_MAX_RETRY_WAIT,
+    OPT_STALL_TIMEOUT,
+    OPT_MAX_FILESIZE,
+    OPT_OVERWRITE,
+    OPT_FSYNC,
+    OPT_RESTART,
 };
 
 static const struct option long_opts[] = {
@@ -129,6 +168,15 @@ static const struct option long_opts[] = {
     {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
     {"parse-timeout", required_argument, NULL, OPT_PARSE_TIMEOUT},
     {"parse-mem", required_argument, NULL, OPT_PARSE_MEM},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+    {"max-retry-wait", required_argument, NULL, OPT_MAX_RETRY_WAIT},
+    {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
+    {"max-filesize", required_argument, NULL, OPT_MAX_FILESIZE},
+    {"overwrite", no_argument, NULL, OPT_OVERWRITE},
+    {"fsync", no_argument, NULL, OPT_FSYNC},
+    {"continue", no_argument, NULL, 'c'},
+    {"restart", no_argument, NULL, OPT_RESTART},
     {"user-agent", required_argument, NULL, 'A'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -164,7 +212,7 @@ int cli_parse_get(int argc, char **argv, gather_opts *o, char *err,
     memset(o, 0, sizeof *o);
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":i:m:j:P:o:A:hV", long_opts,
+    while ((c = getopt_long(argc, argv, ":i:m:j:P:o:A:chV", long_opts,
                             NULL)) != -1) {
         switch (c) {
         case 'i':
@@ -253,6 +301,49 @@ int cli_parse_get(int argc, char **argv, gather_opts *o, char *err,
                 return fail(err, errlen,
                             "--parse-mem wants MiB from 16 to 1048576, "
                             "got '%s'", optarg);
+            break;
+        case OPT_RETRIES:
+            if (parse_long(optarg, 0, 100, &v))
+                return fail(err, errlen,
+                            "--retries wants a number from 0 to 100, got '%s'",
+                            optarg);
+            o->retries = v ? v : -1;
+            break;
+        case OPT_RETRY_DELAY:
+            if (parse_seconds(optarg, &o->retry_delay_ms))
+                return fail(err, errlen,
+                            "--retry-delay wants seconds > 0, got '%s'",
+                            optarg);
+            break;
+        case OPT_MAX_RETRY_WAIT:
+            if (parse_seconds(optarg, &o->max_retry_wait_ms))
+                return fail(err, errlen,
+                            "--max-retry-wait wants seconds > 0, got '%s'",
+                            optarg);
+            break;
+        case OPT_STALL_TIMEOUT:
+            if (parse_seconds(optarg, &o->stall_timeout_ms))
+                return fail(err, errlen,
+                            "--stall-timeout wants seconds > 0, got '%s'",
+                            optarg);
+            break;
+        case OPT_MAX_FILESIZE:
+            if (parse_size(optarg, &o->max_filesize))
+                return fail(err, errlen,
+                            "--max-filesize wants bytes (K, M, G suffixes "
+                            "allowed) > 0, got '%s'", optarg);
+            break;
+        case OPT_OVERWRITE:
+            o->overwrite = 1;
+            break;
+        case OPT_FSYNC:
+            o->fsync = 1;
+            break;
+        case 'c':
+            o->resume = 1;
+            break;
+        case OPT_RESTART:
+            o->restart = 1;
             break;
         case 'h':
             cli_usage(stdout);

@@ -24,6 +24,27 @@ static void raise_nofile(void)
     }
 }
 
+/* The first SIGINT or SIGTERM asks the run to stop (no new transfers,
+ * records of finished URLs written); the second ends the process now. */
+static volatile int stop_signal;
+
+static void on_signal(int sig)
+{
+    if (stop_signal)
+        _exit(128 + sig);
+    stop_signal = sig;
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 static int cmd_get(int argc, char **argv)
 {
     gather_opts o;
@@ -37,6 +58,7 @@ static int cmd_get(int argc, char **argv)
         return rc > 0 ? rc : EXIT_ALL_OK;
     }
     const mode_entry *m = mode_find(o.mode ? o.mode : "async");
+    o.stop = &stop_signal;
     if (run_open(&r, &o, err, sizeof err)) {
         fprintf(stderr, "gather get: %s\n", err);
         cli_free_opts(&o);
@@ -53,6 +75,8 @@ static int cmd_get(int argc, char **argv)
     int out_error = r.out_error;
     run_close(&r);
     cli_free_opts(&o);
+    if (stop_signal)
+        return 128 + stop_signal;
     if (rc)
         return EXIT_FATAL;
     return s.failed || out_error ? EXIT_SOME_FAILED : EXIT_ALL_OK;
@@ -90,6 +114,9 @@ int main(int argc, char **argv)
     }
     /* A closed reader of --jsonl - must not kill us mid-record. */
     signal(SIGPIPE, SIG_IGN);
+    /* A file-size limit must fail a write, not kill the run. */
+    signal(SIGXFSZ, SIG_IGN);
+    catch_signals();
     raise_nofile();
     parse_global_init();
     if (fetch_global_init()) {

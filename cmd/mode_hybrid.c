@@ -164,6 +164,7 @@ int mode_hybrid(run *r)
     fetch_loop *loop = NULL;
     fetch_writer *writer = NULL;
     int eof = 0, result = -1;
+    double stop_at = 0;
 
     if (procs < 1)
         procs = 1;
@@ -205,6 +206,14 @@ int mode_hybrid(run *r)
         if (eof && fetch_loop_active(loop) == 0 && h.n == 0 &&
             pool_busy(h.p) == 0)
             break;
+        /* Stopping: transfers end within a second; queued pages are still
+         * parsed, but a parse is not waited for more than 2 s. */
+        if (run_stopping(r) && !stop_at)
+            stop_at = fetch_now_ms();
+        if (stop_at && fetch_now_ms() - stop_at > 2000) {
+            pool_kill_busy(h.p);
+            stop_at = fetch_now_ms() + 1e9; /* once */
+        }
         struct pollfd fds[2] = {{fetch_loop_fd(loop), POLLIN, 0},
                                 {pool_fd(h.p), POLLIN, 0}};
         int t = min_timeout(fetch_loop_timeout_ms(loop),

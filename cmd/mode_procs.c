@@ -53,6 +53,7 @@ int mode_procs(run *r)
     pool_limits lim = modes_worker_limits(r, 1);
     pool *p = pool_new((int)jobs, fetch_and_parse, r, &lim, err, sizeof err);
     int eof = 0, result = 0;
+    double stop_at = 0;
 
     if (!p) {
         fprintf(stderr, "gather: %s\n", err);
@@ -78,6 +79,14 @@ int mode_procs(run *r)
         }
         if (eof && pool_busy(p) == 0)
             break;
+        /* Stopping: workers finish their URL, but a slow one is not
+         * waited for more than 2 s; its URL is abandoned. */
+        if (run_stopping(r) && !stop_at)
+            stop_at = fetch_now_ms();
+        if (stop_at && fetch_now_ms() - stop_at > 2000) {
+            pool_kill_busy(p);
+            stop_at = fetch_now_ms() + 1e9; /* once */
+        }
         if (pool_poll(p, 200, on_reply, r) < 0) {
             result = -1;
             goto out;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -152,6 +153,15 @@ fail:
 
 /* ---- the worker ---- */
 
+/* A worker or the spawner must not outlive its parent: after a kill -9 of
+ * gather, orphans would go on holding part files and writing. */
+static void die_with_parent(pid_t parent)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) /* the parent died before the prctl */
+        _exit(0);
+}
+
 static void worker_main(pool *p, int sock)
 {
     if (p->lim.mem_bytes) {
@@ -209,8 +219,10 @@ static void spawner_main(pool *p, int ctl)
             int sv[2] = {-1, -1};
             int32_t pid = -1;
             if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
+                pid_t me = getpid();
                 pid = fork();
                 if (pid == 0) {
+                    die_with_parent(me);
                     close(ctl);
                     close(sv[0]);
                     worker_main(p, sv[1]);
@@ -313,8 +325,10 @@ pool *pool_new(int n, pool_task_fn fn, void *ctx, const pool_limits *lim,
         return NULL;
     }
     fflush(NULL); /* nothing buffered may be written twice */
+    pid_t me = getpid();
     p->spawner = fork();
     if (p->spawner == 0) {
+        die_with_parent(me);
         close(sv[0]);
         spawner_main(p, sv[1]);
     }
@@ -482,4 +496,11 @@ int pool_poll(pool *p, int timeout_ms, pool_done_fn done, void *ctx)
 long pool_rss_kb(const pool *p)
 {
     return p->rss_kb;
+}
+
+void pool_kill_busy(pool *p)
+{
+    for (int i = 0; i < p->n; i++)
+        if (p->w[i].busy && p->w[i].sock >= 0)
+            kill(p->w[i].pid, SIGKILL);
 }

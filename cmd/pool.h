@@ -67,6 +67,10 @@ int pool_timeout_ms(const pool *p);
  * the pool cannot go on (message on stderr). */
 int pool_poll(pool *p, int timeout_ms, pool_done_fn done, void *ctx);
 
+/* Kills every worker that has a task; pool_poll() then reports each task
+ * as failed and replaces the worker. For a run that must stop now. */
+void pool_kill_busy(pool *p);
+
 /* Sum of the peak RSS of every worker that has ended, in KiB. */
 long pool_rss_kb(const pool *p);
 

@@ -108,6 +108,7 @@ char *record_json(const fetch_result *r, const parse_page *page,
     PUT(o, "sha256", r->sha256[0] ? json_string(r->sha256) : json_null());
     PUT(o, "path", jstr(r->path));
     PUT(o, "error", jstr(error));
+    PUT(o, "attempts", json_integer(r->attempts));
     PUT(o, "timings", json_incref(t));
     if (page) {
         PUT(o, "title", jstr(page->title));

@@ -34,6 +34,14 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
     r->fo.timeout_ms = o->timeout_ms;
     r->fo.max_redirs = o->max_redirs;
     r->fo.user_agent = o->user_agent;
+    r->fo.retries = o->retries;
+    r->fo.retry_base_ms = o->retry_delay_ms;
+    r->fo.max_retry_wait_ms = o->max_retry_wait_ms;
+    r->fo.stall_timeout_ms = o->stall_timeout_ms;
+    r->fo.max_filesize = o->max_filesize;
+    r->fo.overwrite = o->overwrite;
+    r->fo.fsync = o->fsync;
+    r->fo.resume = o->resume;
     r->po.resolve = resolve_cb;
     r->po.fields = o->fields;
     r->po.n_fields = o->n_fields;
@@ -54,16 +62,26 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
     }
     if (o->input && !(r->in = urllist_open(o->input, err, errlen)))
         return -1;
-    if (o->jsonl) {
-        r->jsonl_fd = strcmp(o->jsonl, "-")
-                          ? open(o->jsonl,
-                                 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
-                          : 1;
-        if (r->jsonl_fd < 0) {
-            snprintf(err, errlen, "cannot write %s: %s", o->jsonl,
-                     strerror(errno));
+    r->journal_fd = -1;
+    r->fo.stop = o->stop;
+    if (o->jsonl && strcmp(o->jsonl, "-")) {
+        /* The records file is its own journal. */
+        if (!(r->jr = journal_open(o->jsonl, o->restart, &r->jsonl_fd, err,
+                                   errlen))) {
             run_close(r);
             return -1;
+        }
+    } else {
+        if (o->jsonl)
+            r->jsonl_fd = 1;
+        if (o->outdir) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/.gather-journal", o->outdir);
+            if (!(r->jr = journal_open(path, o->restart, &r->journal_fd, err,
+                                       errlen))) {
+                run_close(r);
+                return -1;
+            }
         }
     }
     int tty = isatty(2);
@@ -88,14 +106,29 @@ void run_close(run *r)
 {
     urllist_close(r->in);
     r->in = NULL;
-    if (r->jsonl_fd > 1)
+    if (r->jsonl_fd > 1) {
+        fdatasync(r->jsonl_fd);
         close(r->jsonl_fd);
+    }
     r->jsonl_fd = -1;
+    if (r->journal_fd >= 0) {
+        fdatasync(r->journal_fd);
+        close(r->journal_fd);
+    }
+    r->journal_fd = -1;
+    journal_free(r->jr);
+    r->jr = NULL;
     report_free(r->rep);
     r->rep = NULL;
 }
 
-int run_next(run *r, const char **url, char *err, size_t errlen)
+int run_stopping(const run *r)
+{
+    return r->o->stop && *r->o->stop;
+}
+
+/* The next URL of the command line or the list, or 0 at the end. */
+static int next_input(run *r, const char **url, char *err, size_t errlen)
 {
     if (r->next_arg < r->o->n_urls) {
         *url = r->o->urls[r->next_arg++];
@@ -114,6 +147,19 @@ int run_next(run *r, const char **url, char *err, size_t errlen)
         return 0;
     }
     return rc;
+}
+
+int run_next(run *r, const char **url, char *err, size_t errlen)
+{
+    for (;;) {
+        if (run_stopping(r))
+            return 0;
+        int rc = next_input(r, url, err, errlen);
+        /* Recorded by an earlier run of this command: done already. */
+        if (rc == 1 && r->jr && journal_has(r->jr, *url))
+            continue;
+        return rc;
+    }
 }
 
 /* The charset parameter of a content type, copied into buf, or NULL. */
@@ -182,6 +228,7 @@ char *run_process(const run *r, fetch_result *res, run_outcome *oc)
         oc->error = "parse failed"; /* the record holds the detail */
     oc->bytes = res->bytes;
     oc->total_ms = res->t.total;
+    oc->interrupted = res->interrupted;
     return line;
 }
 
@@ -210,8 +257,26 @@ static int write_line(int fd, const char *line)
     return 0;
 }
 
+/* Writes the journal line of url when the journal is a file of its own. */
+static void journal_line(run *r, const char *url)
+{
+    fetch_result res = {.url = (char *)url};
+    if (r->journal_fd < 0 || !url)
+        return;
+    char *line = record_json(&res, NULL, NULL, NULL);
+    if (!line || write_line(r->journal_fd, line)) {
+        report_error(r->rep, "journal", line ? strerror(errno)
+                                             : "out of memory");
+        close(r->journal_fd);
+        r->journal_fd = -1;
+    }
+    free(line);
+}
+
 void run_emit(run *r, const run_outcome *oc, const char *line)
 {
+    if (oc->interrupted)
+        return; /* abandoned: no record, so a rerun fetches it again */
     if (oc->error)
         report_error(r->rep, oc->url ? oc->url : "input", oc->error);
     if (r->jsonl_fd >= 0 && !r->out_error) {
@@ -220,6 +285,17 @@ void run_emit(run *r, const run_outcome *oc, const char *line)
                          line ? strerror(errno) : "out of memory");
             r->out_error = 1; /* reported once; the summary still counts */
         }
+    }
+    journal_line(r, oc->url);
+    /* Records reach the disk at least once a second, so a crash loses at
+     * most the last second of them (and a rerun refetches those URLs). */
+    double now = fetch_now_ms();
+    if (now - r->last_sync > 1000) {
+        r->last_sync = now;
+        if (r->jsonl_fd > 1)
+            fdatasync(r->jsonl_fd);
+        if (r->journal_fd >= 0)
+            fdatasync(r->journal_fd);
     }
     report_add(r->rep, !oc->error, oc->bytes, oc->total_ms);
     report_tick(r->rep);
@@ -275,6 +351,11 @@ void run_emit_packed(run *r, const fetch_result *known, const void *reply,
             died = "malformed reply from worker";
     } else if (!died) {
         died = "worker ran out of memory";
+    }
+    if (died && run_stopping(r)) {
+        free(line);
+        free(error);
+        return; /* killed because we are stopping: abandoned */
     }
     if (died) {
         /* The worker's answer is lost: record what is known, as failed. */

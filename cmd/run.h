@@ -11,6 +11,7 @@
 
 #include "../fetch/fetch.h"
 #include "../parse/parse.h"
+#include "journal.h"
 #include "report.h"
 #include "urllist.h"
 
@@ -37,6 +38,14 @@ typedef struct gather_opts {
     long parse_timeout_ms;    /* CPU (and wall) limit per parse; 0: 30 s */
     long parse_mem_mb;        /* memory limit of a worker process; 0: 1024 */
     const char *user_agent;   /* borrowed */
+    long retries;             /* 0: 3; -1: none */
+    long retry_delay_ms;      /* first backoff; 0: 500 */
+    long max_retry_wait_ms;   /* 0: 60000 */
+    long stall_timeout_ms;    /* 0: 120000 */
+    uint64_t max_filesize;    /* 0: no limit */
+    int overwrite, fsync, resume;
+    int restart;              /* ignore (and truncate) the journal */
+    const volatile int *stop; /* borrowed; nonzero once the run must stop */
     parse_field *fields;      /* owned by the caller; --xpath NAME=EXPR */
     size_t n_fields;
 } gather_opts;
@@ -48,9 +57,16 @@ typedef struct run {
     urllist *in;              /* owned; NULL with command-line URLs only */
     int next_arg;             /* next command-line URL */
     int jsonl_fd;             /* owned unless 1 (stdout); -1: none */
+    journal *jr;              /* owned; URLs recorded by earlier runs */
+    int journal_fd;           /* owned; a separate journal file, or -1 */
+    double last_sync;         /* when the records were last fsync'd */
     report *rep;              /* owned */
     int out_error;            /* writing records failed */
 } run;
+
+/* True once a signal asked the run to stop: no new URL is started, and
+ * URLs cut short are abandoned without a record (a rerun fetches them). */
+int run_stopping(const run *r);
 
 /* What run_emit() needs of a finished URL besides its record line. */
 typedef struct run_outcome {
@@ -58,6 +74,7 @@ typedef struct run_outcome {
     const char *error;  /* borrowed; NULL on success */
     uint64_t bytes;
     double total_ms;
+    int interrupted;    /* cut short by a stop: abandoned, not recorded */
 } run_outcome;
 
 /* Opens the inputs and outputs of o. Returns 0, or -1 with a message in
@@ -75,7 +92,8 @@ int run_next(run *r, const char **url, char *err, size_t errlen);
  * fills *oc (borrowing from res). Safe on any thread or process. */
 char *run_process(const run *r, fetch_result *res, run_outcome *oc);
 
-/* Writes a record line and accounts for it. */
+/* Writes a record line and accounts for it. A URL that was interrupted
+ * (oc->interrupted) gets no record. */
 void run_emit(run *r, const run_outcome *oc, const char *line);
 
 /* Records a bad input line. */

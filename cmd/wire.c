@@ -114,6 +114,8 @@ void wire_put_result(wire *w, const fetch_result *res)
         wire_put_f64(w, t[i]);
     wire_put_u64(w, (uint64_t)res->is_html);
     wire_put_f64(w, res->done_ms);
+    wire_put_u64(w, (uint64_t)res->attempts);
+    wire_put_u64(w, (uint64_t)res->interrupted);
 }
 
 int wire_get_result(wire_rd *r, fetch_result *res)
@@ -135,5 +137,7 @@ int wire_get_result(wire_rd *r, fetch_result *res)
         t[i] = wire_get_f64(r);
     res->is_html = (int)wire_get_u64(r);
     res->done_ms = wire_get_f64(r);
+    res->attempts = (int)wire_get_u64(r);
+    res->interrupted = (int)wire_get_u64(r);
     return r->failed ? -1 : 0;
 }

@@ -45,6 +45,26 @@ typedef struct fetch_opts {
     struct fetch_share *share;/* borrowed; NULL: no shared caches */
     struct fetch_writer *writer; /* borrowed; NULL: save on the transfer's
                                     own thread (only fetch loops use one) */
+    long retries;             /* extra attempts on transient failures
+                                 (connection errors, timeouts, HTTP 408, 429,
+                                 500, 502, 503, 504); 0: 3; negative: none */
+    long retry_base_ms;       /* first backoff, doubled each time, plus up
+                                 to half again of jitter; 0: 500 */
+    long max_retry_wait_ms;   /* cap on one wait, Retry-After included;
+                                 0: 60000 */
+    long stall_timeout_ms;    /* fail when no byte arrives for this long;
+                                 0: 120000 */
+    uint64_t max_filesize;    /* fail bodies larger than this, counted in
+                                 decoded bytes; 0: no limit, except that a
+                                 compressed body stops at 1 GiB decoded */
+    int overwrite;            /* replace existing files instead of adding
+                                 ".N" to the name */
+    int fsync;                /* fsync each file before its rename and the
+                                 directory after it */
+    int resume;               /* keep partial files of failed transfers and
+                                 resume them with Range and If-Range */
+    const volatile int *stop; /* borrowed; when *stop becomes nonzero, every
+                                 transfer ends at once, as "interrupted" */
 } fetch_opts;
 
 /* Phase durations of one URL in milliseconds. The fetch fills queue (wait
@@ -72,6 +92,8 @@ typedef struct fetch_result {
     unsigned char *body;  /* owned; the body, when kept for parsing */
     size_t body_len;
     int is_html;          /* content type says HTML */
+    int attempts;         /* requests made for this URL */
+    int interrupted;      /* ended by *stop: the URL was not finished */
     double done_ms;       /* monotonic ms when the fetch finished; the
                              clock is system-wide, so it crosses processes */
 } fetch_result;

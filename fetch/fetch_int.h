@@ -14,6 +14,15 @@
 typedef struct fetch_file {
     const char *dir;        /* borrowed; the output directory */
     const char *rel;        /* borrowed; the save name under dir */
+    const char *part;       /* borrowed; with --continue, the fixed
+                               temporary name to use, or NULL */
+    char *validator;        /* owned; ETag or Last-Modified for a part */
+    int append;             /* open the part to append (a 206 resume) */
+    int keep_part;          /* abort keeps the part for a later resume */
+    int overwrite;          /* commit may replace an existing file */
+    int sync;               /* fsync the file and its directory */
+    char sha256[65];        /* the body's digest, set before commit */
+    uint64_t size;          /* the body's size, set before commit */
     char *tmp;              /* owned; the temporary file, or NULL */
     int fd;                 /* the temporary file, or -1 */
     char *final;            /* owned; the final path once committed */
@@ -23,16 +32,26 @@ typedef struct fetch_file {
 } fetch_file;
 
 /* Each returns 0, or -1 with f->failed set and a message in f->err. open
- * creates the directories and the temporary file; commit closes it and
- * renames it to the final name without replacing any existing file
- * (adding ".N" before the extension until a name is free); abort closes
- * and removes it. After commit or abort the file holds no descriptor. */
+ * creates the directories and the temporary file (the part file when
+ * f->part is set, appended to or truncated); commit closes it and renames
+ * it to the final name without replacing any existing file: a name holding
+ * the very same bytes is reused, otherwise ".N" goes before the extension
+ * until a name is free (or, with overwrite, the file is replaced); abort
+ * closes and removes it, unless keep_part. After commit or abort the file
+ * holds no descriptor. */
 int fetch_file_open(fetch_file *f);
 int fetch_file_write(fetch_file *f, const void *p, size_t n);
 int fetch_file_commit(fetch_file *f);
 void fetch_file_abort(fetch_file *f);
 /* Releases the file's memory (after commit or abort). */
 void fetch_file_clear(fetch_file *f);
+
+/* The part file of rel under dir: "DIR/path/.NAME.gather-part" (malloced),
+ * the validator saved beside it (malloced, or NULL when there is none),
+ * and removal of both. */
+char *fetch_file_part_path(const char *dir, const char *rel);
+char *fetch_file_read_validator(const char *part);
+void fetch_file_remove_part(const char *part);
 
 struct fetch_xfer {
     const fetch_opts *o;    /* borrowed */
@@ -48,6 +67,14 @@ struct fetch_xfer {
     EVP_MD_CTX *md;         /* owned; running SHA-256 of the body */
     char *req;              /* owned; the normalised URL requested */
     char *rel;              /* owned; relative save name, NULL if not saving */
+    char *part;             /* owned; the part file with --continue, or NULL */
+    uint64_t resume_from;   /* bytes asked to skip with Range, or 0 */
+    struct curl_slist *headers; /* owned; If-Range */
+    int encoded;            /* the body has a Content-Encoding */
+    int retry_fresh;        /* the part file proved bad: start over */
+    int restarted;          /* a 416 already sent us back to byte 0 */
+    double retry_at;        /* monotonic ms of the next attempt */
+    struct fetch_xfer *retry_next; /* borrowed; a loop's retry list */
     fetch_file file;
     double t_created;       /* monotonic ms */
     double t_started;
@@ -55,11 +82,14 @@ struct fetch_xfer {
     char errbuf[CURL_ERROR_SIZE];
 };
 
-/* Called once the easy handle's transfer ended with rc: fills the result
- * and commits or removes the saved file. The transfer is done on return,
- * unless a writer thread has the file's commit: then it is done when the
- * writer hands it back and fetch_xfer_saved() has run. */
-void fetch_xfer_finish(fetch_xfer *x, CURLcode rc);
+/* Called once an attempt of the easy handle ended with rc. Returns 1 when
+ * a transient failure earns another attempt: x is reset, and the caller
+ * starts it again at fetch_xfer_retry_at(). Otherwise fills the result and
+ * commits or removes the saved file, and returns 0; the transfer is then
+ * done, unless a writer thread has the file's commit: then it is done
+ * when the writer hands it back and fetch_xfer_saved() has run. */
+int fetch_xfer_finish(fetch_xfer *x, CURLcode rc);
+double fetch_xfer_retry_at(const fetch_xfer *x);
 void fetch_xfer_saved(fetch_xfer *x);
 
 /* Marks the start of the network part, for the queue timing. */

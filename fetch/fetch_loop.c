@@ -17,6 +17,8 @@ struct fetch_loop {
     double deadline;  /* monotonic ms when curl's timer fires; <0: none */
     long active;
     int running;
+    fetch_xfer *retry;    /* borrowed list (via retry_next) of transfers
+                             waiting for their next attempt */
     fetch_writer *writer; /* borrowed; its eventfd is in the epoll set */
 };
 
@@ -126,10 +128,44 @@ int fetch_loop_fd(const fetch_loop *l)
 
 int fetch_loop_timeout_ms(const fetch_loop *l)
 {
-    if (l->deadline < 0)
+    double next = l->deadline;
+    for (const fetch_xfer *x = l->retry; x; x = x->retry_next)
+        if (next < 0 || fetch_xfer_retry_at(x) < next)
+            next = fetch_xfer_retry_at(x);
+    if (next < 0)
         return -1;
-    double wait = l->deadline - fetch_now_ms();
+    double wait = next - fetch_now_ms();
     return wait <= 0 ? 0 : (int)wait + 1;
+}
+
+/* Starts again every transfer whose retry is due. One that cannot start
+ * is finished with its error and handed to done. */
+static int restart_due(fetch_loop *l, fetch_done_fn done, void *ctx)
+{
+    double now = fetch_now_ms();
+    int n = 0;
+    for (fetch_xfer **pp = &l->retry; *pp;) {
+        fetch_xfer *x = *pp;
+        int stop = x->o->stop && *x->o->stop;
+        if (!stop && fetch_xfer_retry_at(x) > now) {
+            pp = &x->retry_next;
+            continue;
+        }
+        *pp = x->retry_next;
+        fetch_xfer_mark_started(x);
+        if (stop) {
+            x->r.interrupted = 1;
+            fetch_xfer_fail(x, "interrupted");
+        } else if (curl_multi_add_handle(l->multi, x->easy) == CURLM_OK) {
+            continue;
+        } else {
+            fetch_xfer_fail(x, "curl_multi_add_handle failed");
+        }
+        l->active--;
+        done(x, ctx);
+        n++;
+    }
+    return n;
 }
 
 long fetch_loop_active(const fetch_loop *l)
@@ -150,7 +186,11 @@ static int reap(fetch_loop *l, fetch_done_fn done, void *ctx)
         fetch_xfer *x = NULL;
         curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
         curl_multi_remove_handle(l->multi, e);
-        fetch_xfer_finish(x, rc);
+        if (fetch_xfer_finish(x, rc)) {
+            x->retry_next = l->retry; /* counted active until it is done */
+            l->retry = x;
+            continue;
+        }
         if (!fetch_xfer_done(x))
             continue; /* the writer thread is committing its file */
         l->active--;
@@ -206,5 +246,9 @@ int fetch_loop_poll(fetch_loop *l, int timeout_ms, fetch_done_fn done,
                                  &l->running);
     }
     n = reap(l, done, ctx);
-    return saved ? n + reap_saved(l, done, ctx) : n;
+    if (saved)
+        n += reap_saved(l, done, ctx);
+    if (l->retry)
+        n += restart_due(l, done, ctx);
+    return n;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,17 +62,58 @@ static int rename_noreplace(const char *from, const char *to)
     return 0;
 }
 
-/* The first free final name for rel under dir: tmp is renamed there. */
-static char *commit_name(const char *tmp, const char *dir, const char *rel,
-                         char *err, size_t errlen)
+/* True when path is a regular file of exactly size bytes whose SHA-256 is
+ * sha (hex): the same body saved before, under that name. */
+static int same_content(const char *path, uint64_t size, const char *sha)
 {
-    size_t n = strlen(dir) + strlen(rel) + 32;
+    struct stat st;
+    unsigned char md[EVP_MAX_MD_SIZE], buf[65536];
+    unsigned mdlen = 0;
+    char hex[65];
+    int same = 0;
+
+    if (!sha[0] || stat(path, &st) || !S_ISREG(st.st_mode) ||
+        (uint64_t)st.st_size != size)
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (fd >= 0 && c && EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
+        ssize_t r;
+        while ((r = read(fd, buf, sizeof buf)) > 0)
+            EVP_DigestUpdate(c, buf, (size_t)r);
+        if (r == 0 && EVP_DigestFinal_ex(c, md, &mdlen)) {
+            for (unsigned i = 0; i < mdlen && i < 32; i++)
+                snprintf(hex + 2 * i, 3, "%02x", md[i]);
+            same = mdlen == 32 && !strcmp(hex, sha);
+        }
+    }
+    EVP_MD_CTX_free(c);
+    if (fd >= 0)
+        close(fd);
+    return same;
+}
+
+/* Renames f's temporary file into its final place and returns the final
+ * path, or NULL with f->err set. Without overwrite no existing file is
+ * replaced: a name that already holds the same bytes is reused (a rerun
+ * saves nothing twice), otherwise ".N" goes before the extension. */
+static char *commit_name(fetch_file *f)
+{
+    size_t n = strlen(f->dir) + strlen(f->rel) + 32;
     char *final = malloc(n);
     if (!final) {
-        snprintf(err, errlen, "out of memory");
+        snprintf(f->err, sizeof f->err, "out of memory");
         return NULL;
     }
-    snprintf(final, n, "%s/%s", dir, rel);
+    snprintf(final, n, "%s/%s", f->dir, f->rel);
+    if (f->overwrite) {
+        if (rename(f->tmp, final) == 0)
+            return final;
+        snprintf(f->err, sizeof f->err, "rename %.300s: %s", final,
+                 strerror(errno));
+        free(final);
+        return NULL;
+    }
     /* The extension starts at the last '.' of the last component, unless
      * that dot opens the name or belongs to a query. */
     const char *base = strrchr(final, '/') + 1;
@@ -85,14 +127,19 @@ static char *commit_name(const char *tmp, const char *dir, const char *rel,
     char *tail = strdup(final + stem);
     if (!tail) {
         free(final);
-        snprintf(err, errlen, "out of memory");
+        snprintf(f->err, sizeof f->err, "out of memory");
         return NULL;
     }
     for (unsigned i = 1;; i++) {
-        if (rename_noreplace(tmp, final) == 0)
+        if (rename_noreplace(f->tmp, final) == 0)
             break;
+        if (errno == EEXIST && same_content(final, f->size, f->sha256)) {
+            unlink(f->tmp);
+            break;
+        }
         if (errno != EEXIST || i > 9999) {
-            snprintf(err, errlen, "rename %.300s: %s", final, strerror(errno));
+            snprintf(f->err, sizeof f->err, "rename %.300s: %s", final,
+                     strerror(errno));
             free(final);
             final = NULL;
             break;
@@ -103,12 +150,106 @@ static char *commit_name(const char *tmp, const char *dir, const char *rel,
     return final;
 }
 
+char *fetch_file_part_path(const char *dir, const char *rel)
+{
+    size_t n = strlen(dir) + strlen(rel) + 32;
+    char *p = malloc(n);
+    const char *slash = strrchr(rel, '/');
+    if (p)
+        snprintf(p, n, "%s/%.*s.%s.gather-part", dir,
+                 slash ? (int)(slash - rel + 1) : 0, rel,
+                 slash ? slash + 1 : rel);
+    return p;
+}
+
+static char *meta_path(const char *part)
+{
+    size_t n = strlen(part) + 8;
+    char *m = malloc(n);
+    if (m)
+        snprintf(m, n, "%s.meta", part);
+    return m;
+}
+
+char *fetch_file_read_validator(const char *part)
+{
+    char *m = meta_path(part), buf[1024];
+    FILE *fp = m ? fopen(m, "re") : NULL;
+    char *v = NULL;
+    if (fp && fgets(buf, sizeof buf, fp)) {
+        buf[strcspn(buf, "\r\n")] = '\0';
+        if (buf[0])
+            v = strdup(buf);
+    }
+    if (fp)
+        fclose(fp);
+    free(m);
+    return v;
+}
+
+void fetch_file_remove_part(const char *part)
+{
+    char *m = meta_path(part);
+    unlink(part);
+    if (m)
+        unlink(m);
+    free(m);
+}
+
+/* Opens the fixed part file for --continue, locked so that two transfers
+ * (or two runs) never share it, and records its validator beside it.
+ * Returns the fd, or -1 when it is taken (the caller falls back to a
+ * private temporary file) or cannot be opened. */
+static int open_part(fetch_file *f)
+{
+    int fd = open(f->part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        close(fd);
+        return -1;
+    }
+    if (f->append ? lseek(fd, 0, SEEK_END) < 0 : ftruncate(fd, 0) != 0) {
+        close(fd);
+        return -1;
+    }
+    char *m = meta_path(f->part);
+    if (m) {
+        if (f->validator) {
+            FILE *fp = fopen(m, "we");
+            if (fp) {
+                fprintf(fp, "%s\n", f->validator);
+                fclose(fp);
+            }
+        } else if (!f->append) {
+            unlink(m); /* nothing to match: this part cannot be resumed */
+        }
+        free(m);
+    }
+    return fd;
+}
+
 int fetch_file_open(fetch_file *f)
 {
     double t0 = fetch_now_ms();
     f->fd = -1;
+    f->failed = 0;
+    f->err[0] = '\0';
     if (make_dirs(f->dir, f->rel, f->err, sizeof f->err))
         goto fail;
+    if (f->part && (f->fd = open_part(f)) >= 0) {
+        if (!(f->tmp = strdup(f->part))) {
+            snprintf(f->err, sizeof f->err, "out of memory");
+            goto fail;
+        }
+        f->write_ms += fetch_now_ms() - t0;
+        return 0;
+    }
+    if (f->append) {
+        snprintf(f->err, sizeof f->err, "resume: %.300s is in use",
+                 f->part);
+        goto fail;
+    }
     size_t n = strlen(f->dir) + strlen(f->rel) + 32;
     if (!(f->tmp = malloc(n))) {
         snprintf(f->err, sizeof f->err, "out of memory");
@@ -130,6 +271,9 @@ int fetch_file_open(fetch_file *f)
     f->write_ms += fetch_now_ms() - t0;
     return 0;
 fail:
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
     f->failed = 1;
     f->write_ms += fetch_now_ms() - t0;
     return -1;
@@ -158,21 +302,49 @@ int fetch_file_write(fetch_file *f, const void *buf, size_t n)
     return f->failed ? -1 : 0;
 }
 
+/* fsyncs the directory holding path, so a rename in it is durable. */
+static int sync_dir_of(const char *path)
+{
+    char *d = strdup(path);
+    if (!d)
+        return -1;
+    char *slash = strrchr(d, '/');
+    if (slash)
+        *slash = '\0';
+    int fd = open(slash ? d : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd < 0 || fsync(fd) ? -1 : 0;
+    if (fd >= 0)
+        close(fd);
+    free(d);
+    return rc;
+}
+
 int fetch_file_commit(fetch_file *f)
 {
     double t0 = fetch_now_ms();
+    int was_part = f->tmp && f->part && !strcmp(f->tmp, f->part);
+    if (f->fd >= 0 && f->sync && fsync(f->fd) && !f->failed) {
+        snprintf(f->err, sizeof f->err, "fsync %.300s: %s", f->tmp,
+                 strerror(errno));
+        f->failed = 1;
+    }
     if (f->fd >= 0 && close(f->fd) && !f->failed) {
         snprintf(f->err, sizeof f->err, "close %.300s: %s", f->tmp,
                  strerror(errno));
         f->failed = 1;
     }
     f->fd = -1;
-    if (!f->failed && f->tmp &&
-        !(f->final = commit_name(f->tmp, f->dir, f->rel, f->err,
-                                 sizeof f->err)))
+    if (!f->failed && f->tmp && !(f->final = commit_name(f)))
         f->failed = 1;
+    if (!f->failed && f->sync && sync_dir_of(f->final)) {
+        snprintf(f->err, sizeof f->err, "fsync directory of %.300s: %s",
+                 f->final, strerror(errno));
+        f->failed = 1;
+    }
     if (f->failed && f->tmp)
         unlink(f->tmp);
+    if (was_part)
+        fetch_file_remove_part(f->part); /* only the .meta is left */
     free(f->tmp);
     f->tmp = NULL;
     f->write_ms += fetch_now_ms() - t0;
@@ -184,8 +356,12 @@ void fetch_file_abort(fetch_file *f)
     if (f->fd >= 0)
         close(f->fd);
     f->fd = -1;
-    if (f->tmp)
+    if (f->tmp && f->part && !strcmp(f->tmp, f->part)) {
+        if (!f->keep_part)
+            fetch_file_remove_part(f->part);
+    } else if (f->tmp) {
         unlink(f->tmp); /* never finished: leave no partial file */
+    }
     free(f->tmp);
     f->tmp = NULL;
 }
@@ -194,5 +370,7 @@ void fetch_file_clear(fetch_file *f)
 {
     fetch_file_abort(f);
     free(f->final);
+    free(f->validator);
     f->final = NULL;
+    f->validator = NULL;
 }

@@ -1,20 +1,28 @@
 /* fetch_xfer: one URL's transfer: the request setup shared by every mode,
- * the write callback that hashes, saves and keeps the body, and the
- * finishing step that turns curl's outcome into a fetch_result. */
+ * the write callback that hashes, saves and keeps the body, the retry
+ * policy, resuming, and the finishing step that turns curl's outcome into
+ * a fetch_result. */
+#define _GNU_SOURCE
 #include "fetch.h"
 #include "fetch_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef GATHER_VERSION
 #define GATHER_VERSION "0"
 #endif
+
+/* A compressed body stops here unless --max-filesize says otherwise. */
+#define DECODED_MAX ((uint64_t)1 << 30)
 
 static void set_error(fetch_xfer *x, const char *fmt, ...)
 {
@@ -34,6 +42,86 @@ static int content_is_html(const char *ct)
                   !strncasecmp(ct, "application/xhtml+xml", 21));
 }
 
+/* The value of response header name, or NULL. Valid until the next
+ * request on the handle. */
+static const char *header(fetch_xfer *x, const char *name)
+{
+    struct curl_header *h = NULL;
+    if (curl_easy_header(x->easy, name, 0, CURLH_HEADER, -1, &h) !=
+            CURLHE_OK ||
+        !h)
+        return NULL;
+    return h->value;
+}
+
+/* Appends n bytes to the kept body (for parsing), up to keep_body_max. */
+static int keep_bytes(fetch_xfer *x, const void *data, size_t n)
+{
+    size_t want = x->r.body_len + n;
+    if (want > x->o->keep_body_max) {
+        /* Too big to parse whole: parse the first keep_body_max bytes. */
+        want = x->o->keep_body_max;
+        x->keep = 0;
+    }
+    if (want > x->body_cap) {
+        size_t cap = x->body_cap ? x->body_cap : 16384;
+        while (cap < want)
+            cap *= 2;
+        unsigned char *b = realloc(x->r.body, cap);
+        if (!b)
+            return -1;
+        x->r.body = b;
+        x->body_cap = cap;
+    }
+    memcpy(x->r.body + x->r.body_len, data, want - x->r.body_len);
+    x->r.body_len = want;
+    return 0;
+}
+
+/* A 206 answer to our Range request: check that it starts where the part
+ * file ends, then count, hash and keep the bytes already on disk. */
+static int take_partial(fetch_xfer *x)
+{
+    const char *cr = header(x, "Content-Range");
+    unsigned long long start;
+    if (!cr || sscanf(cr, "bytes %llu-", &start) != 1 ||
+        start != x->resume_from) {
+        set_error(x, "resume: server sent Content-Range '%s', wanted "
+                     "bytes %llu-",
+                  cr ? cr : "", (unsigned long long)x->resume_from);
+        x->retry_fresh = 1; /* the part file is dropped; start over */
+        return -1;
+    }
+    int fd = open(x->part, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        set_error(x, "resume: %s: %s", x->part, strerror(errno));
+        x->retry_fresh = 1;
+        return -1;
+    }
+    char buf[65536];
+    uint64_t left = x->resume_from;
+    while (left) {
+        ssize_t r = read(fd, buf, left < sizeof buf ? left : sizeof buf);
+        if (r <= 0) {
+            close(fd);
+            set_error(x, "resume: %s is shorter than it was", x->part);
+            x->retry_fresh = 1;
+            return -1;
+        }
+        EVP_DigestUpdate(x->md, buf, (size_t)r);
+        if (x->keep && keep_bytes(x, buf, (size_t)r)) {
+            close(fd);
+            set_error(x, "out of memory keeping the body");
+            return -1;
+        }
+        left -= (uint64_t)r;
+    }
+    close(fd);
+    x->r.bytes = x->resume_from;
+    x->file.append = 1;
+    return 0;
+}
+
 /* Runs once, at the first body byte: the headers are in, so the status and
  * content type decide whether the body is saved and kept. */
 static int on_headers(fetch_xfer *x)
@@ -44,9 +132,25 @@ static int on_headers(fetch_xfer *x)
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
     x->keep = x->o->keep_body_max > 0 && content_is_html(ct);
+    x->encoded = header(x, "Content-Encoding") != NULL;
+    x->file.append = 0;
+    if (status == 206 && x->resume_from && take_partial(x))
+        return -1;
     if (x->rel && status >= 200 && status < 300) {
         x->file.dir = x->o->outdir;
         x->file.rel = x->rel;
+        x->file.part = x->part;
+        x->file.overwrite = x->o->overwrite;
+        x->file.sync = x->o->fsync;
+        free(x->file.validator);
+        x->file.validator = NULL;
+        if (x->part) {
+            /* What If-Range must match when this part is resumed. */
+            const char *v = header(x, "ETag");
+            if (!v || !strncmp(v, "W/", 2))
+                v = header(x, "Last-Modified"); /* weak tags can't range */
+            x->file.validator = v ? strdup(v) : NULL;
+        }
         x->saving = 1;
         if (x->o->writer) {
             fetch_writer_open(x->o->writer, &x->file);
@@ -65,11 +169,21 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 
     if (!x->headers_seen && on_headers(x))
         return 0;
+    uint64_t limit = x->o->max_filesize ? x->o->max_filesize
+                     : x->encoded       ? DECODED_MAX
+                                        : 0;
+    if (limit && x->r.bytes + n > limit) {
+        set_error(x, "body larger than %llu bytes%s",
+                  (unsigned long long)limit,
+                  x->encoded ? " (decoded)" : "");
+        return 0;
+    }
     EVP_DigestUpdate(x->md, data, n);
     x->r.bytes += n;
     if (x->saving) {
         /* With a writer, an error shows up on a later write; failed is
-         * only ever set, so reading it unlocked is safe enough to stop. */
+         * only ever set during a transfer, so an unlocked read is enough
+         * to stop early. */
         if (x->o->writer && !__atomic_load_n(&x->file.failed,
                                              __ATOMIC_ACQUIRE))
             fetch_writer_write(x->o->writer, &x->file, data, n);
@@ -78,29 +192,27 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
             return 0;
         }
     }
-    if (x->keep) {
-        size_t want = x->r.body_len + n;
-        if (want > x->o->keep_body_max) {
-            /* Too big to parse whole: parse the first keep_body_max bytes. */
-            want = x->o->keep_body_max;
-            x->keep = 0;
-        }
-        if (want > x->body_cap) {
-            size_t cap = x->body_cap ? x->body_cap : 16384;
-            while (cap < want)
-                cap *= 2;
-            unsigned char *b = realloc(x->r.body, cap);
-            if (!b) {
-                set_error(x, "out of memory keeping the body");
-                return 0;
-            }
-            x->r.body = b;
-            x->body_cap = cap;
-        }
-        memcpy(x->r.body + x->r.body_len, data, want - x->r.body_len);
-        x->r.body_len = want;
+    if (x->keep && keep_bytes(x, data, n)) {
+        set_error(x, "out of memory keeping the body");
+        return 0;
     }
     return n;
+}
+
+/* CURLOPT_XFERINFOFUNCTION: ends the transfer when the run is stopping. */
+static int on_progress(void *userp, curl_off_t dlt, curl_off_t dln,
+                       curl_off_t ult, curl_off_t uln)
+{
+    fetch_xfer *x = userp;
+    (void)dlt;
+    (void)dln;
+    (void)ult;
+    (void)uln;
+    if (x->o->stop && *x->o->stop) {
+        x->r.interrupted = 1;
+        return 1;
+    }
+    return 0;
 }
 
 /* Sets up the easy handle: the request options every mode shares. */
@@ -109,6 +221,7 @@ static int setup_easy(fetch_xfer *x)
     const fetch_opts *o = x->o;
     CURL *e = x->easy;
     long redirs = o->max_redirs ? o->max_redirs : 10;
+    long stall = o->stall_timeout_ms ? o->stall_timeout_ms : 120000;
     CURLcode rc = CURLE_OK;
 
 #define SET(opt, val)                                                          \
@@ -127,14 +240,58 @@ static int setup_easy(fetch_xfer *x)
     SET(CURLOPT_CONNECTTIMEOUT_MS,
         o->connect_timeout_ms ? o->connect_timeout_ms : 30000L);
     SET(CURLOPT_TIMEOUT_MS, o->timeout_ms);
+    /* Stall detection: less than 1 byte/s for the whole window. */
+    SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+    SET(CURLOPT_LOW_SPEED_TIME, (stall + 999) / 1000);
+    SET(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding curl can decode */
+    if (o->max_filesize)
+        SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_filesize);
     SET(CURLOPT_USERAGENT,
         o->user_agent ? o->user_agent : "gather/" GATHER_VERSION);
+    if (o->stop) {
+        SET(CURLOPT_NOPROGRESS, 0L);
+        SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+        SET(CURLOPT_XFERINFODATA, x);
+    }
     if (o->share)
         SET(CURLOPT_SHARE, fetch_share_handle(o->share));
 #undef SET
     if (rc != CURLE_OK)
         set_error(x, "curl setup: %s", curl_easy_strerror(rc));
     return rc == CURLE_OK ? 0 : -1;
+}
+
+/* With --continue: if a part file of an earlier attempt or run exists,
+ * ask for the rest of it, on condition that the body has not changed. */
+static void setup_resume(fetch_xfer *x)
+{
+    struct stat st;
+    char range[64];
+    char *validator = NULL;
+
+    x->resume_from = 0;
+    curl_easy_setopt(x->easy, CURLOPT_RANGE, NULL);
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(x->headers);
+    x->headers = NULL;
+    if (!x->part || stat(x->part, &st) || st.st_size <= 0 ||
+        !(validator = fetch_file_read_validator(x->part)))
+        return;
+    /* If-Range makes a changed body come back whole, as a 200. */
+    size_t n = strlen(validator) + 16;
+    char *h = malloc(n);
+    if (h) {
+        snprintf(h, n, "If-Range: %s", validator);
+        x->headers = curl_slist_append(NULL, h);
+        free(h);
+    }
+    free(validator);
+    if (!x->headers)
+        return;
+    snprintf(range, sizeof range, "%llu-", (unsigned long long)st.st_size);
+    curl_easy_setopt(x->easy, CURLOPT_RANGE, range);
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+    x->resume_from = (uint64_t)st.st_size;
 }
 
 fetch_xfer *fetch_xfer_new(const fetch_opts *o, const char *url, void *user)
@@ -159,8 +316,7 @@ fetch_xfer *fetch_xfer_new(const fetch_opts *o, const char *url, void *user)
         return NULL;
     }
     if (rc) {
-        set_error(x, "%s", fetch_strerror(rc));
-        x->done = 1;
+        fetch_xfer_fail(x, fetch_strerror(rc));
         return x;
     }
     if (o->outdir) {
@@ -169,17 +325,24 @@ fetch_xfer *fetch_xfer_new(const fetch_opts *o, const char *url, void *user)
             !(x->rel = strdup(rel))) {
             set_error(x, "cannot name file: %s",
                       fetch_strerror(rc ? rc : FETCH_ENOMEM));
-            x->done = 1;
+            fetch_xfer_fail(x, x->r.error);
+            return x;
+        }
+        if (o->resume && !(x->part = fetch_file_part_path(o->outdir, rel))) {
+            fetch_xfer_fail(x, "out of memory");
             return x;
         }
     }
     if (!(x->easy = curl_easy_init())) {
-        set_error(x, "curl_easy_init failed");
-        x->done = 1;
+        fetch_xfer_fail(x, "curl_easy_init failed");
         return x;
     }
-    if (setup_easy(x))
-        x->done = 1;
+    if (setup_easy(x)) {
+        fetch_xfer_fail(x, x->r.error);
+        return x;
+    }
+    if (x->part)
+        setup_resume(x);
     return x;
 }
 
@@ -194,9 +357,11 @@ void fetch_xfer_free(fetch_xfer *x)
     }
     fetch_file_clear(&x->file);
     free(x->rel);
+    free(x->part);
     free(x->req);
     if (x->easy)
         curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->headers);
     EVP_MD_CTX_free(x->md);
     fetch_result_clear(&x->r);
     free(x);
@@ -227,14 +392,34 @@ void fetch_xfer_fail(fetch_xfer *x, const char *msg)
 void fetch_xfer_mark_started(fetch_xfer *x)
 {
     x->t_started = fetch_now_ms();
+    x->r.attempts++;
+}
+
+double fetch_xfer_retry_at(const fetch_xfer *x)
+{
+    return x->retry_at;
 }
 
 void fetch_xfer_perform(fetch_xfer *x)
 {
-    if (x->done)
-        return;
-    fetch_xfer_mark_started(x);
-    fetch_xfer_finish(x, curl_easy_perform(x->easy));
+    while (!x->done) {
+        fetch_xfer_mark_started(x);
+        if (!fetch_xfer_finish(x, curl_easy_perform(x->easy)))
+            break;
+        /* Wait for the retry in short steps, so a stop is noticed. */
+        for (;;) {
+            double left = x->retry_at - fetch_now_ms();
+            if (x->o->stop && *x->o->stop) {
+                x->r.interrupted = 1;
+                fetch_xfer_fail(x, "interrupted");
+                break;
+            }
+            if (left <= 0)
+                break;
+            struct timespec ts = {0, (long)((left < 100 ? left : 100) * 1e6)};
+            nanosleep(&ts, NULL);
+        }
+    }
 }
 
 static double info_ms(CURL *e, CURLINFO what)
@@ -245,7 +430,8 @@ static double info_ms(CURL *e, CURLINFO what)
 }
 
 /* Turns curl's cumulative timestamps into phase durations. A reused
- * connection has no dns/connect/tls phases; a plain one has no tls. */
+ * connection has no dns/connect/tls phases; a plain one has no tls.
+ * Earlier attempts and their backoff count as queue. */
 static void fill_timings(fetch_xfer *x)
 {
     fetch_timings *t = &x->r.t;
@@ -272,7 +458,96 @@ static void fill_timings(fetch_xfer *x)
     t->total = t->queue + total;
 }
 
-void fetch_xfer_finish(fetch_xfer *x, CURLcode rc)
+/* Milliseconds to wait before the next attempt, or -1 for none: only
+ * transient failures are retried, with exponential backoff and jitter, or
+ * as long as the server's Retry-After says, capped by max_retry_wait. */
+static long retry_delay(fetch_xfer *x, CURLcode rc)
+{
+    const fetch_opts *o = x->o;
+    long retries = o->retries ? (o->retries < 0 ? 0 : o->retries) : 3;
+    long cap = o->max_retry_wait_ms ? o->max_retry_wait_ms : 60000;
+    long base = o->retry_base_ms ? o->retry_base_ms : 500;
+    long status = x->r.status;
+    int transient;
+
+    if (x->r.interrupted)
+        return -1;
+    /* A part file the server cannot continue (416: it is already whole,
+     * or the body shrank) is dropped and fetched again at once, outside
+     * the retry budget: it is not a failure of the server. */
+    if (rc == CURLE_OK && status == 416 && x->resume_from && !x->restarted) {
+        x->retry_fresh = x->restarted = 1;
+        return 0;
+    }
+    if (x->r.attempts > retries)
+        return -1;
+    switch (rc) {
+    case CURLE_OK:
+        transient = status == 408 || status == 429 || status == 500 ||
+                    status == 502 || status == 503 || status == 504;
+        break;
+    case CURLE_WRITE_ERROR:
+        transient = x->retry_fresh; /* a bad resume; our own errors stay */
+        break;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        transient = 1;
+        break;
+    default:
+        transient = 0;
+    }
+    if (!transient)
+        return -1;
+    double wait = (double)base * (double)(1L << (x->r.attempts - 1 < 20
+                                                     ? x->r.attempts - 1
+                                                     : 20));
+    unsigned seed = (unsigned)((uintptr_t)x ^ (uintptr_t)x->t_started);
+    wait += wait * 0.5 * ((double)rand_r(&seed) / RAND_MAX);
+    curl_off_t after = 0;
+    if (rc == CURLE_OK &&
+        curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &after) == CURLE_OK &&
+        after > 0)
+        wait = (double)after * 1000.0;
+    return wait > (double)cap ? cap : (long)wait;
+}
+
+/* Clears what one attempt left, so the next starts clean. */
+static void reset_attempt(fetch_xfer *x)
+{
+    if (x->saving) {
+        /* A part file is kept for resuming, unless it proved bad. */
+        x->file.keep_part = x->part && !x->retry_fresh;
+        if (x->o->writer)
+            fetch_writer_abort(x->o->writer, &x->file, NULL);
+        else
+            fetch_file_abort(&x->file);
+        x->saving = 0;
+    } else if (x->retry_fresh && x->part) {
+        fetch_file_remove_part(x->part);
+    }
+    free(x->r.final_url);
+    free(x->r.content_type);
+    free(x->r.error);
+    free(x->r.body);
+    x->r.final_url = x->r.content_type = x->r.error = NULL;
+    x->r.body = NULL;
+    x->r.body_len = x->body_cap = 0;
+    x->r.bytes = 0;
+    x->r.status = 0;
+    x->headers_seen = x->keep = x->encoded = x->retry_fresh = 0;
+    x->errbuf[0] = '\0';
+    EVP_DigestInit_ex(x->md, EVP_sha256(), NULL);
+    if (x->part)
+        setup_resume(x);
+}
+
+int fetch_xfer_finish(fetch_xfer *x, CURLcode rc)
 {
     char *s = NULL;
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -291,30 +566,48 @@ void fetch_xfer_finish(fetch_xfer *x, CURLcode rc)
     x->r.is_html = content_is_html(x->r.content_type);
     fill_timings(x);
 
-    if (rc != CURLE_OK)
+    if (x->r.interrupted)
+        set_error(x, "interrupted");
+    else if (rc != CURLE_OK)
         set_error(x, "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
     else if (x->r.status >= 400)
         set_error(x, "HTTP %ld", x->r.status);
+
+    long delay = retry_delay(x, rc);
+    if (delay >= 0) {
+        reset_attempt(x);
+        x->retry_at = fetch_now_ms() + (double)delay;
+        return 1;
+    }
 
     /* The digest describes the bytes received, once a response came. */
     if (x->r.status && EVP_DigestFinal_ex(x->md, md, &mdlen))
         for (unsigned i = 0; i < mdlen && i < 32; i++)
             snprintf(x->r.sha256 + 2 * i, 3, "%02x", md[i]);
+    memcpy(x->file.sha256, x->r.sha256, sizeof x->file.sha256);
+    x->file.size = x->r.bytes;
 
     x->t_finished = fetch_now_ms();
-    if (x->saving && x->o->writer) {
-        /* The writer renames (or removes) the file; the transfer is done
-         * when it comes back through fetch_xfer_saved(). */
-        x->committing = 1;
-        if (x->r.error)
-            fetch_writer_abort(x->o->writer, &x->file, x);
-        else
-            fetch_writer_commit(x->o->writer, &x->file, x);
-        return;
+    if (x->saving) {
+        /* A failed transfer keeps its part file for --continue. */
+        x->file.keep_part = x->part && x->r.error && !x->retry_fresh;
+        if (x->o->writer) {
+            /* The writer renames (or removes) the file; the transfer is
+             * done when it comes back through fetch_xfer_saved(). */
+            x->committing = 1;
+            if (x->r.error)
+                fetch_writer_abort(x->o->writer, &x->file, x);
+            else
+                fetch_writer_commit(x->o->writer, &x->file, x);
+            return 0;
+        }
+        if (!x->r.error)
+            fetch_file_commit(&x->file);
+    } else if (x->retry_fresh && x->part) {
+        fetch_file_remove_part(x->part);
     }
-    if (x->saving && !x->r.error)
-        fetch_file_commit(&x->file);
     fetch_xfer_saved(x);
+    return 0;
 }
 
 void fetch_xfer_saved(fetch_xfer *x)
