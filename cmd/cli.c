@@ -31,6 +31,8 @@ void cli_usage(FILE *f)
         "                          procs    -j worker processes fetch+parse\n"
         "                          hybrid   event loop fetches, -P processes\n"
         "                                   parse\n"
+        "                          auto     measure the first URLs, then\n"
+        "                                   async or hybrid\n"
         "  -j, --jobs N            concurrent transfers (default 16)\n"
         "  -P, --procs N           parse workers (default: number of cores)\n"
         "Output:\n"

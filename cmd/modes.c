@@ -8,6 +8,7 @@ static const mode_entry modes[] = {
     {"threads", mode_threads},
     {"procs", mode_procs},
     {"hybrid", mode_hybrid},
+    {"auto", mode_auto},
 };
 
 const mode_entry *mode_find(const char *name)
@@ -20,7 +21,7 @@ const mode_entry *mode_find(const char *name)
 
 const char *mode_names(void)
 {
-    return "async, threads, procs, hybrid";
+    return "async, threads, procs, hybrid, auto";
 }
 
 pool_limits modes_worker_limits(const run *r, int fetches)

@@ -11,6 +11,7 @@ int mode_async(run *r);
 int mode_threads(run *r);
 int mode_procs(run *r);
 int mode_hybrid(run *r);
+int mode_auto(run *r);
 
 /* Limits for worker processes from the run's options: memory, CPU per
  * task, and wall time per task (a fetch's --timeout included when the

@@ -152,12 +152,13 @@ static int next_input(run *r, const char **url, char *err, size_t errlen)
 int run_next(run *r, const char **url, char *err, size_t errlen)
 {
     for (;;) {
-        if (run_stopping(r))
+        if (run_stopping(r) || (r->limit && r->taken >= r->limit))
             return 0;
         int rc = next_input(r, url, err, errlen);
         /* Recorded by an earlier run of this command: done already. */
         if (rc == 1 && r->jr && journal_has(r->jr, *url))
             continue;
+        r->taken += rc != 0;
         return rc;
     }
 }
@@ -229,6 +230,7 @@ char *run_process(const run *r, fetch_result *res, run_outcome *oc)
     oc->bytes = res->bytes;
     oc->total_ms = res->t.total;
     oc->interrupted = res->interrupted;
+    oc->parse_ms = parsed ? res->t.parse : 0;
     return line;
 }
 
@@ -297,6 +299,11 @@ void run_emit(run *r, const run_outcome *oc, const char *line)
         if (r->journal_fd >= 0)
             fdatasync(r->journal_fd);
     }
+    if (oc->parse_ms > 0) {
+        r->parse_ms += oc->parse_ms;
+        r->parsed_bytes += oc->bytes;
+        r->parsed++;
+    }
     report_add(r->rep, !oc->error, oc->bytes, oc->total_ms);
     report_tick(r->rep);
 }
@@ -327,6 +334,7 @@ void *run_pack_record(const run_outcome *oc, const char *line, size_t *len)
     wire_put_str(&w, oc->error);
     wire_put_u64(&w, oc->bytes);
     wire_put_f64(&w, oc->total_ms);
+    wire_put_f64(&w, oc->parse_ms);
     wire_put_str(&w, line);
     if (w.failed) {
         wire_clear(&w);
@@ -346,6 +354,7 @@ void run_emit_packed(run *r, const fetch_result *known, const void *reply,
         error = wire_get_str(&rd);
         oc.bytes = wire_get_u64(&rd);
         oc.total_ms = wire_get_f64(&rd);
+        oc.parse_ms = wire_get_f64(&rd);
         line = wire_get_str(&rd);
         if (rd.failed)
             died = "malformed reply from worker";

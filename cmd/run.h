@@ -60,6 +60,12 @@ typedef struct run {
     journal *jr;              /* owned; URLs recorded by earlier runs */
     int journal_fd;           /* owned; a separate journal file, or -1 */
     double last_sync;         /* when the records were last fsync'd */
+    long limit;               /* run_next() ends after this many URLs
+                                 (the probe of --mode auto); 0: no limit */
+    long taken;               /* URLs handed out by run_next() */
+    double parse_ms;          /* parse time of the URLs emitted so far */
+    uint64_t parsed_bytes;    /* bytes of the pages parsed so far */
+    long parsed;              /* pages parsed so far */
     report *rep;              /* owned */
     int out_error;            /* writing records failed */
 } run;
@@ -75,6 +81,7 @@ typedef struct run_outcome {
     uint64_t bytes;
     double total_ms;
     int interrupted;    /* cut short by a stop: abandoned, not recorded */
+    double parse_ms;    /* time spent parsing; 0 when not parsed */
 } run_outcome;
 
 /* Opens the inputs and outputs of o. Returns 0, or -1 with a message in
