@@ -200,8 +200,9 @@ static int add_field(gather_opts *o, char *spec, char *err, size_t errlen)
     for (size_t i = 0; i < o->n_fields; i++)
         if (!strcmp(f[i].name, spec))
             return fail(err, errlen, "--xpath field '%s' given twice", spec);
-    if (parse_xpath_check(eq + 1, err, errlen))
-        return EXIT_USAGE;
+    char why[256];
+    if (parse_xpath_check(eq + 1, why, sizeof why))
+        return fail(err, errlen, "--xpath %s: %s", spec, why);
     o->n_fields++;
     return 0;
 }
