@@ -1,6 +1,7 @@
 /* main: gather's entry point: picks the subcommand, sets up the libraries
  * once, runs the chosen mode and turns the outcome into an exit code. */
 #include "cli.h"
+#include "compare.h"
 #include "modes.h"
 
 #include <signal.h>
@@ -88,6 +89,7 @@ static void usage(FILE *f)
           "\n"
           "Commands:\n"
           "  get      fetch a URL list concurrently, save, parse, record\n"
+          "  compare  run get in each mode on one list and compare them\n"
           "\n"
           "Run 'gather COMMAND --help' for the options of a command.\n",
           f);
@@ -107,7 +109,7 @@ int main(int argc, char **argv)
         printf("gather %s\n", GATHER_VERSION);
         return EXIT_ALL_OK;
     }
-    if (strcmp(argv[1], "get")) {
+    if (strcmp(argv[1], "get") && strcmp(argv[1], "compare")) {
         fprintf(stderr, "gather: unknown command '%s'\n", argv[1]);
         usage(stderr);
         return EXIT_USAGE;
@@ -123,7 +125,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "gather: libcurl initialisation failed\n");
         return EXIT_FATAL;
     }
-    int rc = cmd_get(argc - 1, argv + 1);
+    int rc = strcmp(argv[1], "compare") ? cmd_get(argc - 1, argv + 1)
+                                        : compare_main(argc - 1, argv + 1);
     fetch_global_cleanup();
     parse_global_cleanup();
     return rc;

@@ -14,11 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int resolve_cb(void *ctx, const char *base, const char *ref,
-                      char **out)
+static int resolve_cb(void *ctx, const char *base, char *const *refs,
+                      size_t n, char **out)
 {
     (void)ctx;
-    return fetch_url_resolve(base, ref, out);
+    return fetch_url_resolve_all(base, refs, n, out);
 }
 
 int run_open(run *r, const gather_opts *o, char *err, size_t errlen)

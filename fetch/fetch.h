@@ -173,6 +173,12 @@ int fetch_loop_poll(fetch_loop *l, int timeout_ms, fetch_done_fn done,
  * Thread-safe. */
 int fetch_url_resolve(const char *base, const char *ref, char **out);
 
+/* Resolves every refs[i] against base (parsed once): out[i] is a malloced
+ * absolute URL, or NULL when refs[i] is malformed or not http(s) (or base
+ * is malformed). Returns 0, or FETCH_ENOMEM with every out[i] NULL. */
+int fetch_url_resolve_all(const char *base, char *const *refs, size_t n,
+                          char **out);
+
 /* The relative path a URL is saved under: "host[:port]/path", as wget -x
  * does. A path ending in '/' gets "index.html"; a query is kept as
  * "?query". Every component is sanitised (no "..", no '/', no control

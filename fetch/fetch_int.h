@@ -78,7 +78,7 @@ struct fetch_xfer {
     fetch_file file;
     double t_created;       /* monotonic ms */
     double t_started;
-    double t_finished;
+    double first_ms;        /* curl's time to the first byte */
     char errbuf[CURL_ERROR_SIZE];
 };
 

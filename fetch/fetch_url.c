@@ -46,26 +46,27 @@ static char *clean_ref(const char *ref)
     return c;
 }
 
-int fetch_url_resolve(const char *base, const char *ref, char **out)
+#define RESOLVE_FLAGS (CURLU_ALLOW_SPACE | CURLU_URLENCODE)
+
+/* Resolves ref against b (a parsed base, or NULL when ref must be
+ * absolute) into a malloced URL in *out. */
+static int resolve_with(const CURLU *b, const char *ref, char **out)
 {
     int result = FETCH_EURL;
     char *s = NULL, *cref = NULL;
-    const unsigned flags = CURLU_ALLOW_SPACE | CURLU_URLENCODE;
-    CURLU *u = curl_url();
+    CURLU *u = b ? curl_url_dup((CURLU *)b) : curl_url();
 
     *out = NULL;
     if (!u || !(cref = clean_ref(ref))) {
         result = FETCH_ENOMEM;
         goto out;
     }
-    if (base && curl_url_set(u, CURLUPART_URL, base, flags) != CURLUE_OK)
-        goto out;
     /* RFC 3986: an empty or fragment-only reference is the base document
      * itself. curl 7.88 resolves those to the base's directory instead,
      * so they never reach it. */
-    if (base && (cref[0] == '\0' || cref[0] == '#'))
+    if (b && (cref[0] == '\0' || cref[0] == '#'))
         ;
-    else switch (curl_url_set(u, CURLUPART_URL, cref, flags)) {
+    else switch (curl_url_set(u, CURLUPART_URL, cref, RESOLVE_FLAGS)) {
     case CURLUE_OK:
         break;
     case CURLUE_UNSUPPORTED_SCHEME:
@@ -88,6 +89,57 @@ out:
     curl_free(s);
     free(cref);
     curl_url_cleanup(u);
+    return result;
+}
+
+/* Parses base into *b (NULL base: *b = NULL). Returns 0 or a fetch_code. */
+static int parse_base(const char *base, CURLU **b)
+{
+    *b = NULL;
+    if (!base)
+        return FETCH_OK;
+    if (!(*b = curl_url()))
+        return FETCH_ENOMEM;
+    if (curl_url_set(*b, CURLUPART_URL, base, RESOLVE_FLAGS) != CURLUE_OK) {
+        curl_url_cleanup(*b);
+        *b = NULL;
+        return FETCH_EURL;
+    }
+    return FETCH_OK;
+}
+
+int fetch_url_resolve(const char *base, const char *ref, char **out)
+{
+    CURLU *b;
+    int result = parse_base(base, &b);
+    *out = NULL;
+    if (result == FETCH_OK)
+        result = resolve_with(b, ref, out);
+    curl_url_cleanup(b);
+    return result;
+}
+
+int fetch_url_resolve_all(const char *base, char *const *refs, size_t n,
+                          char **out)
+{
+    CURLU *b;
+    int result = parse_base(base, &b);
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    if (result == FETCH_EURL)
+        return FETCH_OK; /* a bad base: nothing resolves */
+    for (size_t i = 0; i < n && result == FETCH_OK; i++) {
+        int rc = resolve_with(b, refs[i], &out[i]);
+        if (rc == FETCH_ENOMEM)
+            result = rc;
+    }
+    if (result) {
+        for (size_t i = 0; i < n; i++) {
+            free(out[i]);
+            out[i] = NULL;
+        }
+    }
+    curl_url_cleanup(b);
     return result;
 }
 

@@ -431,7 +431,9 @@ static double info_ms(CURL *e, CURLINFO what)
 
 /* Turns curl's cumulative timestamps into phase durations. A reused
  * connection has no dns/connect/tls phases; a plain one has no tls.
- * Earlier attempts and their backoff count as queue. */
+ * Earlier attempts and their backoff count as queue. transfer runs to the
+ * end of the attempt for now; fetch_xfer_saved() extends it to the moment
+ * the body is saved, on our own clock. */
 static void fill_timings(fetch_xfer *x)
 {
     fetch_timings *t = &x->r.t;
@@ -456,6 +458,7 @@ static void fill_timings(fetch_xfer *x)
     t->ttfb = first - tls; /* request sent and answer awaited */
     t->transfer = total - first;
     t->total = t->queue + total;
+    x->first_ms = first;
 }
 
 /* Milliseconds to wait before the next attempt, or -1 for none: only
@@ -587,7 +590,6 @@ int fetch_xfer_finish(fetch_xfer *x, CURLcode rc)
     memcpy(x->file.sha256, x->r.sha256, sizeof x->file.sha256);
     x->file.size = x->r.bytes;
 
-    x->t_finished = fetch_now_ms();
     if (x->saving) {
         /* A failed transfer keeps its part file for --continue. */
         x->file.keep_part = x->part && x->r.error && !x->retry_fresh;
@@ -620,11 +622,16 @@ void fetch_xfer_saved(fetch_xfer *x)
             set_error(x, "%s", x->file.err);
         }
         fetch_file_abort(&x->file); /* no-op unless the commit never ran */
-        /* The body is not saved until renamed: that wait is transfer. */
-        double commit = fetch_now_ms() - x->t_finished;
-        x->r.t.write = x->file.write_ms;
-        x->r.t.transfer += commit;
-        x->r.t.total += commit;
+        /* The body is not saved until renamed: transfer runs from the
+         * first byte to now, which covers every disk operation (write). */
+        fetch_timings *t = &x->r.t;
+        double transfer = fetch_now_ms() - (x->t_started + x->first_ms);
+        if (transfer > t->transfer)
+            t->transfer = transfer;
+        t->total = t->queue + t->dns + t->connect + t->tls + t->ttfb +
+                   t->transfer;
+        t->write = x->file.write_ms < t->transfer ? x->file.write_ms
+                                                  : t->transfer;
     }
     if (x->r.error) {
         /* A failed transfer's partial body is not parsed. */

@@ -26,10 +26,12 @@ const char *parse_strerror(parse_code code);
 void parse_global_init(void);
 void parse_global_cleanup(void);
 
-/* Resolves ref against base into a malloced absolute URL in *out.
- * Returns 0, or nonzero to drop the reference (malformed, not http(s)). */
-typedef int (*parse_resolve_fn)(void *ctx, const char *base, const char *ref,
-                                char **out);
+/* Resolves refs[0..n) against base: out[i] is a malloced absolute URL, or
+ * NULL to drop refs[i] (malformed, not http(s)). Called once per page
+ * and list, so the base is parsed once. Returns 0, or nonzero when out of
+ * memory. */
+typedef int (*parse_resolve_fn)(void *ctx, const char *base,
+                                char *const *refs, size_t n, char **out);
 
 /* A named XPath expression; its string values become a field. */
 typedef struct parse_field {

@@ -131,52 +131,74 @@ static char *collapse(const char *s)
 
 /* ---- the walk ---- */
 
-static int name_is(const xmlNode *n, const char *name)
+enum {
+    TAG_INLINE = 1,  /* does not break a word: "foo<b>bar</b>" is one */
+    TAG_HIDDEN = 2,  /* its text is never seen by a reader */
+    TAG_LINK = 4,    /* a, area: href is a link */
+    TAG_IMG = 8,
+    TAG_TITLE = 16,
+    TAG_META = 32,
+    TAG_BASE = 64,
+};
+
+typedef struct tag_info {
+    const char *name;
+    int flags;
+} tag_info;
+
+/* Sorted by name for bsearch. libxml2's HTML parser lowercases names. */
+static const tag_info tags[] = {
+    {"a", TAG_INLINE | TAG_LINK}, {"abbr", TAG_INLINE},
+    {"area", TAG_LINK},           {"b", TAG_INLINE},
+    {"base", TAG_BASE},           {"bdi", TAG_INLINE},
+    {"bdo", TAG_INLINE},          {"big", TAG_INLINE},
+    {"cite", TAG_INLINE},         {"code", TAG_INLINE},
+    {"data", TAG_INLINE},         {"dfn", TAG_INLINE},
+    {"em", TAG_INLINE},           {"font", TAG_INLINE},
+    {"head", TAG_HIDDEN},         {"i", TAG_INLINE},
+    {"img", TAG_IMG},             {"kbd", TAG_INLINE},
+    {"label", TAG_INLINE},        {"mark", TAG_INLINE},
+    {"meta", TAG_META},           {"nobr", TAG_INLINE},
+    {"noscript", TAG_HIDDEN},     {"q", TAG_INLINE},
+    {"s", TAG_INLINE},            {"samp", TAG_INLINE},
+    {"script", TAG_HIDDEN},       {"small", TAG_INLINE},
+    {"span", TAG_INLINE},         {"strike", TAG_INLINE},
+    {"strong", TAG_INLINE},       {"style", TAG_HIDDEN},
+    {"sub", TAG_INLINE},          {"sup", TAG_INLINE},
+    {"template", TAG_HIDDEN},     {"time", TAG_INLINE},
+    {"title", TAG_HIDDEN | TAG_TITLE}, {"tt", TAG_INLINE},
+    {"u", TAG_INLINE},            {"var", TAG_INLINE},
+};
+
+static int cmp_tag(const void *key, const void *elem)
 {
-    return n->name && !strcasecmp((const char *)n->name, name);
+    return strcmp(key, ((const tag_info *)elem)->name);
 }
 
-static int name_in(const xmlNode *n, const char *const *names)
+/* The TAG_ flags of an element, found by binary search. */
+static int tag_flags(const xmlNode *n)
 {
-    for (; *names; names++)
-        if (name_is(n, *names))
-            return 1;
-    return 0;
+    if (!n->name)
+        return 0;
+    const tag_info *t = bsearch(n->name, tags, sizeof tags / sizeof *tags,
+                                sizeof *tags, cmp_tag);
+    return t ? t->flags : 0;
 }
-
-/* Elements whose text a reader never sees. */
-static const char *const hidden_tags[] = {
-    "head", "script", "style", "noscript", "template", "title", NULL};
-
-/* Elements that do not break a word: "foo<b>bar</b>" is one word. */
-static const char *const inline_tags[] = {
-    "a",    "abbr", "b",    "bdi",   "bdo",   "cite",  "code", "data",
-    "dfn",  "em",   "font", "i",     "kbd",   "mark",  "q",    "s",
-    "samp", "small","span", "strong","sub",   "sup",   "time", "u",
-    "var",  "tt",   "big",  "strike","nobr",  "label", NULL};
 
 typedef struct walk {
     parse_page *page;
     parse_strv raw_links;  /* hrefs as written */
     parse_strv raw_images;
     char *base;            /* owned; <base href> as written, or NULL */
+    int hidden;            /* depth of hidden elements around the walk */
     int in_word;
     int failed;
 } walk;
 
-static int visible(const xmlNode *n)
-{
-    for (const xmlNode *p = n->parent; p && p->type == XML_ELEMENT_NODE;
-         p = p->parent)
-        if (name_in(p, hidden_tags))
-            return 0;
-    return 1;
-}
-
 static void count_words(walk *w, const xmlNode *n)
 {
     const unsigned char *p = n->content;
-    if (!p || !visible(n))
+    if (!p || w->hidden)
         return;
     while (*p) {
         size_t sp = space_len(p);
@@ -207,24 +229,24 @@ static void take_attr(walk *w, const xmlNode *n, const char *attr,
     }
 }
 
-static void enter_element(walk *w, const xmlNode *n)
+static void enter_element(walk *w, const xmlNode *n, int flags)
 {
     parse_page *pg = w->page;
 
-    if (!name_in(n, inline_tags))
+    if (!(flags & TAG_INLINE))
         w->in_word = 0;
-    if (name_is(n, "a") || name_is(n, "area")) {
+    if (flags & TAG_LINK) {
         take_attr(w, n, "href", &w->raw_links);
-    } else if (name_is(n, "img")) {
+    } else if (flags & TAG_IMG) {
         take_attr(w, n, "src", &w->raw_images);
-    } else if (name_is(n, "title") && !pg->title) {
+    } else if ((flags & TAG_TITLE) && !pg->title) {
         xmlChar *t = xmlNodeGetContent(n);
         if (t) {
             pg->title = collapse((const char *)t);
             xmlFree(t);
             w->failed |= !pg->title;
         }
-    } else if (name_is(n, "meta") && !pg->description) {
+    } else if ((flags & TAG_META) && !pg->description) {
         xmlChar *name = xmlGetProp(n, (const xmlChar *)"name");
         if (name && !strcasecmp((const char *)name, "description")) {
             xmlChar *c = xmlGetProp(n, (const xmlChar *)"content");
@@ -235,7 +257,7 @@ static void enter_element(walk *w, const xmlNode *n)
             }
         }
         xmlFree(name);
-    } else if (name_is(n, "base") && !w->base) {
+    } else if ((flags & TAG_BASE) && !w->base) {
         xmlChar *h = xmlGetProp(n, (const xmlChar *)"href");
         if (h) {
             w->base = strdup((const char *)h);
@@ -245,23 +267,31 @@ static void enter_element(walk *w, const xmlNode *n)
 }
 
 /* Visits the tree in document order without recursion, so a deeply nested
- * page cannot exhaust the stack. */
+ * page cannot exhaust the stack. Entering and leaving an element both
+ * break a word unless it is inline; hidden elements are counted on the
+ * way in and out, so text needs no look at its ancestors. */
 static void walk_tree(walk *w, xmlNode *root)
 {
     xmlNode *n = root;
     while (n && !w->failed) {
+        int flags = 0;
         if (n->type == XML_ELEMENT_NODE)
-            enter_element(w, n);
+            enter_element(w, n, flags = tag_flags(n));
         else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE)
             count_words(w, n);
         if (n->children && n->type == XML_ELEMENT_NODE) {
+            w->hidden += (flags & TAG_HIDDEN) != 0;
             n = n->children;
             continue;
         }
         while (n && n != root && !n->next) {
             n = n->parent;
-            if (n && n->type == XML_ELEMENT_NODE && !name_in(n, inline_tags))
-                w->in_word = 0;
+            if (n && n->type == XML_ELEMENT_NODE) {
+                int f = tag_flags(n);
+                w->hidden -= (f & TAG_HIDDEN) != 0;
+                if (!(f & TAG_INLINE))
+                    w->in_word = 0;
+            }
         }
         if (!n || n == root)
             break;
@@ -289,38 +319,49 @@ static int resolve_all(const parse_opts *o, const char *base,
     while (cap < raw->n * 2)
         cap *= 2;
     size_t *slots = calloc(cap, sizeof *slots); /* index+1 into out */
-    if (!slots)
-        return -1;
+    char **abs = calloc(raw->n ? raw->n : 1, sizeof *abs);
     int result = 0;
-    for (size_t i = 0; i < raw->n; i++) {
-        char *abs = NULL;
-        if (o && o->resolve) {
-            if (o->resolve(o->resolve_ctx, base, raw->v[i], &abs) || !abs)
-                continue;
-        } else if (!(abs = strdup(raw->v[i]))) {
+    if (!slots || !abs) {
+        result = -1;
+        goto out;
+    }
+    if (o && o->resolve) {
+        if (o->resolve(o->resolve_ctx, base, raw->v, raw->n, abs)) {
             result = -1;
-            break;
+            goto out;
         }
-        size_t h = hash_str(abs) & (cap - 1);
+    } else {
+        for (size_t i = 0; i < raw->n; i++)
+            if (!(abs[i] = strdup(raw->v[i]))) {
+                result = -1;
+                goto out;
+            }
+    }
+    for (size_t i = 0; i < raw->n; i++) {
+        if (!abs[i])
+            continue;
+        size_t h = hash_str(abs[i]) & (cap - 1);
         int dup = 0;
         while (slots[h]) {
-            if (!strcmp(out->v[slots[h] - 1], abs)) {
+            if (!strcmp(out->v[slots[h] - 1], abs[i])) {
                 dup = 1;
                 break;
             }
             h = (h + 1) & (cap - 1);
         }
-        if (dup) {
-            free(abs);
+        if (dup)
             continue;
-        }
-        if (strv_push(out, abs)) {
-            free(abs);
+        if (strv_push(out, abs[i])) {
             result = -1;
-            break;
+            goto out;
         }
+        abs[i] = NULL; /* out owns it now */
         slots[h] = out->n;
     }
+out:
+    for (size_t i = 0; abs && i < raw->n; i++)
+        free(abs[i]);
+    free(abs);
     free(slots);
     return result;
 }
@@ -457,7 +498,7 @@ int parse_html(const char *buf, size_t len, const char *url,
     }
     /* <base href> is itself relative to the page's URL. */
     if (w.base && o && o->resolve &&
-        o->resolve(o->resolve_ctx, url, w.base, &base) == 0 && base)
+        o->resolve(o->resolve_ctx, url, &w.base, 1, &base) == 0 && base)
         ;
     else
         base = strdup(url ? url : "");

@@ -23,11 +23,11 @@
 #define PAGE "http://example.com/dir/page.html"
 
 /* The resolver the program uses, so the cases show what users get. */
-static int resolve_cb(void *ctx, const char *base, const char *ref,
-                      char **out)
+static int resolve_cb(void *ctx, const char *base, char *const *refs,
+                      size_t n, char **out)
 {
     (void)ctx;
-    return fetch_url_resolve(base, ref, out);
+    return fetch_url_resolve_all(base, refs, n, out);
 }
 
 /* Both groups use these. curl counts its inits and xmlInitParser() may run

@@ -301,7 +301,9 @@ static void test_json_success_record(void **state)
                 "out/example.com/a/index.html", NULL);
     r.t = (fetch_timings){.queue = 0.25, .dns = 1.5, .connect = 2.125,
                           .tls = 3.0, .ttfb = 10.75, .transfer = 20.5,
-                          .total = 38.125};
+                          .write = 0.5, .parse_wait = 1.25, .parse = 4.0,
+                          .total = 43.375};
+    r.attempts = 2;
     json_t *j = record_roundtrip(&r, NULL, NULL, NULL);
     fetch_result_clear(&r);
 
@@ -313,16 +315,20 @@ static void test_json_success_record(void **state)
     expect_str(j, "sha256", SHA);
     expect_str(j, "path", "out/example.com/a/index.html");
     expect_str(j, "error", NULL);
+    expect_int(j, "attempts", 2);
     json_t *t = json_object_get(j, "timings");
     assert_true(json_is_object(t));
-    assert_int_equal(json_object_size(t), 7);
+    assert_int_equal(json_object_size(t), 10);
+    expect_real(t, "write", 0.5);
+    expect_real(t, "parse_wait", 1.25);
+    expect_real(t, "parse", 4.0);
     expect_real(t, "queue", 0.25);
     expect_real(t, "dns", 1.5);
     expect_real(t, "connect", 2.125);
     expect_real(t, "tls", 3.0);
     expect_real(t, "ttfb", 10.75);
     expect_real(t, "transfer", 20.5);
-    expect_real(t, "total", 38.125);
+    expect_real(t, "total", 43.375);
     /* Without a parsed page, no page keys. */
     assert_null(json_object_get(j, "title"));
     assert_null(json_object_get(j, "links"));
