@@ -32,7 +32,10 @@ int mode_async(run *r)
     if (writer)
         r->fo.writer = writer;
     for (;;) {
-        while (!eof && fetch_loop_active(loop) < jobs) {
+        /* With transfers in flight, read the list only when that cannot
+         * block, or they would stall until the next line arrives. */
+        while (!eof && fetch_loop_active(loop) < jobs &&
+               (fetch_loop_active(loop) == 0 || run_input_ready(r))) {
             const char *url;
             int rc = run_next(r, &url, err, sizeof err);
             if (rc == 0) {

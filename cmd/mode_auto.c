@@ -2,7 +2,8 @@
  * The first URLs (a probe of up to 2 x -j, at least 16) run in async mode
  * as part of the run; if parsing took a large share of the event loop's
  * time there, the rest runs in hybrid, where parsing moves to other cores;
- * otherwise async carries on. It says on stderr what it picked and why. */
+ * otherwise async carries on. It says on stderr what it picked and why,
+ * with the summary (on a terminal, or with --summary). */
 #include "modes.h"
 
 #include <stdio.h>
@@ -45,7 +46,9 @@ int mode_auto(run *r)
                  share > PARSE_SHARE_HYBRID ? "above" : "not above",
                  PARSE_SHARE_HYBRID * 100);
     }
-    fprintf(stderr, "gather: --mode auto picked %s: %s\n", pick, why);
+    /* Said where the summary goes: a terminal, or --summary. */
+    if (r->o->summary > 0 || (r->o->summary == 0 && isatty(2)))
+        fprintf(stderr, "gather: --mode auto picked %s: %s\n", pick, why);
     if (run_stopping(r))
         return 0;
     return mode_find(pick)->run(r);

@@ -185,7 +185,9 @@ int mode_hybrid(run *r)
     }
     r->fo.writer = writer;
     for (;;) {
-        while (!eof && fetch_loop_active(loop) < jobs && h.n < h.limit) {
+        while (!eof && fetch_loop_active(loop) < jobs && h.n < h.limit &&
+               ((fetch_loop_active(loop) == 0 && h.n == 0 &&
+                 pool_busy(h.p) == 0) || run_input_ready(r))) {
             const char *url;
             int rc = run_next(r, &url, err, sizeof err);
             if (rc == 0) {

@@ -21,7 +21,7 @@ static void *fetch_and_parse(void *ctx, const void *req, size_t len, int fd,
 
     if (fd >= 0)
         close(fd);
-    if (!share && (share = fetch_share_new()))
+    if (!share && (share = fetch_share_new(1)))
         r->fo.share = share; /* our copy of the run, after fork */
     if (len > URLLIST_MAX_LINE)
         return NULL;
@@ -60,7 +60,8 @@ int mode_procs(run *r)
         return -1;
     }
     for (;;) {
-        while (!eof && pool_idle(p) > 0) {
+        while (!eof && pool_idle(p) > 0 &&
+               (pool_busy(p) == 0 || run_input_ready(r))) {
             const char *url;
             int rc = run_next(r, &url, err, sizeof err);
             if (rc == 0) {

@@ -1,6 +1,6 @@
 /* mode_threads: a thread per download, as threading does. Each thread owns
  * its easy handle, fetches with a blocking perform and parses inline; the
- * DNS and connection caches are shared through a locked curl share handle.
+ * DNS and TLS session caches are shared through a locked curl share handle.
  * At most -j threads are alive; stacks are small so that -j 1000 fits. */
 #include "modes.h"
 
@@ -16,6 +16,8 @@ typedef struct threads_ctx {
     pthread_mutex_t lock;   /* guards alive and every run_emit() */
     pthread_cond_t changed;
     long alive;
+    pthread_t *done;        /* owned; finished threads not yet joined */
+    size_t n_done;          /* at most -j: see reap() */
 } threads_ctx;
 
 typedef struct job {
@@ -33,13 +35,32 @@ static void *download(void *arg)
     char *line = run_process(c->r, fetch_xfer_result(j->x), &oc);
     pthread_mutex_lock(&c->lock);
     run_emit(c->r, &oc, line);
+    pthread_mutex_unlock(&c->lock);
+    free(line);
+    /* The easy handle leaves the share handle here: only after that may
+     * the main thread count this download out and free the share. */
+    fetch_xfer_free(j->x);
+    free(j);
+    pthread_mutex_lock(&c->lock);
+    c->done[c->n_done++] = pthread_self();
     c->alive--;
     pthread_cond_signal(&c->changed);
     pthread_mutex_unlock(&c->lock);
-    free(line);
-    fetch_xfer_free(j->x);
-    free(j);
     return NULL;
+}
+
+/* Joins the threads that have finished, so that each has really exited
+ * (libxml2 frees its per-thread state only then) before the run ends.
+ * Called with the lock held; alive + n_done never exceeds -j, because a
+ * thread is created only after a reap, while alive < -j. */
+static void reap(threads_ctx *c)
+{
+    while (c->n_done) {
+        pthread_t t = c->done[--c->n_done];
+        pthread_mutex_unlock(&c->lock);
+        pthread_join(t, NULL);
+        pthread_mutex_lock(&c->lock);
+    }
 }
 
 int mode_threads(run *r)
@@ -49,10 +70,15 @@ int mode_threads(run *r)
     pthread_attr_t attr;
     char err[512];
     int result = 0;
-    fetch_share *share = fetch_share_new();
+    fetch_share *share = fetch_share_new(0);
 
     if (!share) {
         fprintf(stderr, "gather: cannot create the curl share handle\n");
+        return -1;
+    }
+    if (!(c.done = calloc((size_t)jobs, sizeof *c.done))) {
+        fetch_share_free(share);
+        fprintf(stderr, "gather: out of memory\n");
         return -1;
     }
     r->fo.share = share;
@@ -60,12 +86,12 @@ int mode_threads(run *r)
     pthread_cond_init(&c.changed, NULL);
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, THREAD_STACK);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 
     for (;;) {
         pthread_mutex_lock(&c.lock);
         while (c.alive >= jobs)
             pthread_cond_wait(&c.changed, &c.lock);
+        reap(&c);
         pthread_mutex_unlock(&c.lock);
 
         /* run_next() reads the list on this thread only; emits from it
@@ -118,7 +144,9 @@ int mode_threads(run *r)
     pthread_mutex_lock(&c.lock);
     while (c.alive > 0)
         pthread_cond_wait(&c.changed, &c.lock);
+    reap(&c);
     pthread_mutex_unlock(&c.lock);
+    free(c.done);
     pthread_attr_destroy(&attr);
     pthread_cond_destroy(&c.changed);
     pthread_mutex_destroy(&c.lock);

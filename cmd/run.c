@@ -149,6 +149,11 @@ static int next_input(run *r, const char **url, char *err, size_t errlen)
     return rc;
 }
 
+int run_input_ready(run *r)
+{
+    return r->next_arg < r->o->n_urls || !r->in || urllist_ready(r->in);
+}
+
 int run_next(run *r, const char **url, char *err, size_t errlen)
 {
     for (;;) {

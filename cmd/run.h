@@ -89,6 +89,9 @@ typedef struct run_outcome {
 int run_open(run *r, const gather_opts *o, char *err, size_t errlen);
 void run_close(run *r);
 
+/* 1 when run_next() would not block on the URL list. */
+int run_input_ready(run *r);
+
 /* The next URL to fetch: 1 and *url (valid until the next call), 0 at the
  * end of input, or -1 for a bad input line, which the caller records with
  * run_emit_bad_line(). */

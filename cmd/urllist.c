@@ -3,16 +3,23 @@
 #include "urllist.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+/* Room for the longest line, its "\r\n" and the NUL we write after it. */
+#define CAP (URLLIST_MAX_LINE + 3)
 
 struct urllist {
-    FILE *f;      /* owned unless borrowed */
+    FILE *f;        /* owned unless borrowed */
     int own;
-    char *line;   /* owned; getline's buffer */
-    size_t cap;
+    int fd;         /* f's descriptor, read directly; -1: read f (memory) */
+    char *buf;      /* owned; CAP bytes: [start, len) not yet returned */
+    size_t start, len;
+    int eof, error, skipping;
     size_t lineno;
 };
 
@@ -44,8 +51,14 @@ urllist *urllist_open(const char *path, char *err, size_t errlen)
 urllist *urllist_from_stream(void *file)
 {
     urllist *u = calloc(1, sizeof *u);
-    if (u)
+    if (u && !(u->buf = malloc(CAP))) {
+        free(u);
+        return NULL;
+    }
+    if (u) {
         u->f = file;
+        u->fd = fileno(u->f);
+    }
     return u;
 }
 
@@ -55,15 +68,47 @@ void urllist_close(urllist *u)
         return;
     if (u->own)
         fclose(u->f);
-    free(u->line);
+    free(u->buf);
     free(u);
+}
+
+/* Reads more bytes after the buffered ones. Returns >0, 0 at the end, -1. */
+static ssize_t fill(urllist *u)
+{
+    if (u->start) {
+        memmove(u->buf, u->buf + u->start, u->len - u->start);
+        u->len -= u->start;
+        u->start = 0;
+    }
+    size_t room = CAP - 1 - u->len;
+    ssize_t n;
+    if (u->fd >= 0) {
+        do
+            n = read(u->fd, u->buf + u->len, room);
+        while (n < 0 && errno == EINTR);
+    } else {
+        n = (ssize_t)fread(u->buf + u->len, 1, room, u->f);
+        if (n == 0 && ferror(u->f))
+            n = -1;
+    }
+    if (n > 0)
+        u->len += (size_t)n;
+    return n;
+}
+
+int urllist_ready(urllist *u)
+{
+    if (u->eof || u->error || u->fd < 0 ||
+        memchr(u->buf + u->start, '\n', u->len - u->start))
+        return 1;
+    struct pollfd p = {.fd = u->fd, .events = POLLIN};
+    return poll(&p, 1, 0) != 0;
 }
 
 /* Trims s in place; returns the first non-blank character. */
 static char *trim(char *s, size_t n)
 {
-    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' ||
-                 s[n - 1] == '\t'))
+    while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
         s[--n] = '\0';
     while (*s == ' ' || *s == '\t')
         s++;
@@ -74,42 +119,73 @@ int urllist_next(urllist *u, const char **url, size_t *lineno, char *err,
                  size_t errlen)
 {
     for (;;) {
-        errno = 0;
-        ssize_t n = getline(&u->line, &u->cap, u->f);
-        if (n < 0) {
-            if (ferror(u->f)) {
+        char *line = u->buf + u->start;
+        size_t avail = u->len - u->start;
+        char *nl = memchr(line, '\n', avail);
+        size_t n = nl ? (size_t)(nl - line) : avail;
+        /* The limit is on the line without its terminator. */
+        size_t content = n && line[n - 1] == '\r' ? n - 1 : n;
+        if (!nl && !u->eof && content <= URLLIST_MAX_LINE) {
+            ssize_t r = fill(u);
+            if (r < 0) {
                 snprintf(err, errlen, "reading URL list: %s",
                          strerror(errno ? errno : EIO));
+                u->error = 1;
                 return -2;
             }
-            return 0;
+            if (r == 0)
+                u->eof = 1;
+            continue;
+        }
+        if (!nl && !avail && u->eof) {
+            if (!u->skipping)
+                return 0;
+            u->skipping = 0;
+            goto toolong;
+        }
+        if (!nl && content > URLLIST_MAX_LINE) {
+            /* Drop the freak line as it comes, never holding more of it. */
+            if (!u->skipping)
+                u->lineno++;
+            u->skipping = 1;
+            u->start = u->len = 0;
+            if (u->eof)
+                goto toolong;
+            ssize_t r = fill(u);
+            if (r < 0) {
+                snprintf(err, errlen, "reading URL list: %s",
+                         strerror(errno ? errno : EIO));
+                u->error = 1;
+                return -2;
+            }
+            if (r == 0)
+                u->eof = 1;
+            continue;
+        }
+        u->start += n + (nl != NULL);
+        if (u->skipping) {
+            u->skipping = 0;
+            goto toolong;
         }
         u->lineno++;
         *lineno = u->lineno;
-        /* The limit is on the line, not on its "\n" or "\r\n". */
-        size_t len = (size_t)n;
-        if (len && u->line[len - 1] == '\n')
-            len--;
-        if (len && u->line[len - 1] == '\r')
-            len--;
-        if (len > URLLIST_MAX_LINE) {
-            snprintf(err, errlen, "line %zu: longer than %d bytes", u->lineno,
-                     URLLIST_MAX_LINE);
-            /* Give the memory of a freak line back at once. */
-            free(u->line);
-            u->line = NULL;
-            u->cap = 0;
-            return -1;
-        }
-        if (memchr(u->line, '\0', (size_t)n)) {
+        if (content > URLLIST_MAX_LINE)
+            goto toolong;
+        if (memchr(line, '\0', n)) {
             snprintf(err, errlen, "line %zu: contains a NUL byte", u->lineno);
             return -1;
         }
-        char *s = trim(u->line, (size_t)n);
+        line[n] = '\0';
+        char *s = trim(line, n);
         if (*s == '\0' || *s == '#')
             continue;
         *url = s;
         return 1;
+    toolong:
+        *lineno = u->lineno;
+        snprintf(err, errlen, "line %zu: longer than %d bytes", u->lineno,
+                 URLLIST_MAX_LINE);
+        return -1;
     }
 }
 

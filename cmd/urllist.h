@@ -31,6 +31,10 @@ void urllist_close(urllist *u);
 int urllist_next(urllist *u, const char **url, size_t *lineno, char *err,
                  size_t errlen);
 
+/* 1 when urllist_next() would not block: a whole line is buffered, the
+ * end was seen, or the descriptor has data; 0 otherwise. */
+int urllist_ready(urllist *u);
+
 /* Counts the URLs in path without keeping them; -1 when path is not a
  * regular file (stdin, a pipe) or cannot be read. */
 long urllist_count(const char *path);

@@ -72,7 +72,7 @@ static void share_unlock(CURL *h, curl_lock_data data, void *userp)
     pthread_mutex_unlock(&s->locks[data]);
 }
 
-fetch_share *fetch_share_new(void)
+fetch_share *fetch_share_new(int connections)
 {
     fetch_share *s = calloc(1, sizeof *s);
     if (!s)
@@ -87,7 +87,8 @@ fetch_share *fetch_share_new(void)
         curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) ||
         curl_share_setopt(s->sh, CURLSHOPT_SHARE,
                           CURL_LOCK_DATA_SSL_SESSION) ||
-        curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT)) {
+        (connections &&
+         curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT))) {
         fetch_share_free(s);
         return NULL;
     }

@@ -205,10 +205,13 @@ void fetch_writer_free(fetch_writer *w);
 
 typedef struct fetch_share fetch_share;
 
-/* A curl share handle for the DNS, TLS session and connection caches,
- * with locks, so transfers on different threads can use it at once and
- * reuse each other's connections. NULL on failure. */
-fetch_share *fetch_share_new(void);
+/* A curl share handle for the DNS and TLS session caches, with locks, so
+ * transfers on different threads can use it at once. With connections,
+ * the connection cache is shared too, so that one transfer after another
+ * reuses connections: only for one thread, since libcurl does not support
+ * sharing connections between concurrent threads (curl issue #4915).
+ * NULL on failure. */
+fetch_share *fetch_share_new(int connections);
 void fetch_share_free(fetch_share *s);
 
 #endif
