@@ -185,6 +185,14 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+#define GET_SHORTOPTS ":i:m:j:P:o:A:chV"
+
+const struct option *cli_get_options(size_t *n)
+{
+    *n = sizeof long_opts / sizeof *long_opts - 1;
+    return long_opts;
+}
+
 static int add_field(gather_opts *o, char *spec, char *err, size_t errlen)
 {
     char *eq = strchr(spec, '=');
@@ -215,7 +223,7 @@ int cli_parse_get(int argc, char **argv, gather_opts *o, char *err,
     memset(o, 0, sizeof *o);
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":i:m:j:P:o:A:chV", long_opts,
+    while ((c = getopt_long(argc, argv, GET_SHORTOPTS, long_opts,
                             NULL)) != -1) {
         switch (c) {
         case 'i':

@@ -27,4 +27,10 @@ void cli_free_opts(gather_opts *o);
 
 void cli_usage(FILE *f);
 
+/* get's long options (n of them, without the terminating entry), for
+ * commands that pass get's options on, like compare. A short option's
+ * letter is its val. */
+struct option;
+const struct option *cli_get_options(size_t *n);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <math.h>
@@ -93,54 +94,64 @@ enum {
 };
 
 typedef struct opt_def {
-    const char *flag;  /* "--name" */
+    const char *name;  /* without "--" */
+    char flag[40];     /* "--name", as passed on to get */
     char letter;       /* short form, or 0 */
     int has_arg;
     int kind;
 } opt_def;
 
-/* get's options (the table in cli.c) plus compare's own. compare must know
- * which of get's options take a value to find its own among them; the
- * values are then checked by cli_parse_get() itself. An option added to
- * get must be added here too: t_compare.sh checks every option that
- * `gather get --help` lists. */
-static const opt_def opt_defs[] = {
-    {"--input", 'i', 1, K_INPUT},
-    {"--mode", 'm', 1, K_MODE},
-    {"--jobs", 'j', 1, K_PASS},
-    {"--procs", 'P', 1, K_PASS},
-    {"--output", 'o', 1, K_OUTPUT},
-    {"--jsonl", 0, 1, K_OWN},
-    {"--stats", 0, 1, K_OWN},
-    {"--no-parse", 0, 0, K_PASS},
-    {"--xpath", 0, 1, K_PASS},
-    {"--max-parse-size", 0, 1, K_PASS},
-    {"--progress", 0, 0, K_PASS},
-    {"--no-progress", 0, 0, K_PASS},
-    {"--summary", 0, 0, K_PASS},
-    {"--no-summary", 0, 0, K_PASS},
-    {"--connect-timeout", 0, 1, K_PASS},
-    {"--timeout", 0, 1, K_PASS},
-    {"--max-redirs", 0, 1, K_PASS},
-    {"--parse-timeout", 0, 1, K_PASS},
-    {"--parse-mem", 0, 1, K_PASS},
-    {"--retries", 0, 1, K_PASS},
-    {"--retry-delay", 0, 1, K_PASS},
-    {"--max-retry-wait", 0, 1, K_PASS},
-    {"--stall-timeout", 0, 1, K_PASS},
-    {"--max-filesize", 0, 1, K_PASS},
-    {"--overwrite", 0, 0, K_PASS},
-    {"--fsync", 0, 0, K_PASS},
-    {"--continue", 'c', 0, K_PASS},
-    {"--restart", 0, 0, K_PASS},
-    {"--user-agent", 'A', 1, K_PASS},
-    {"--help", 'h', 0, K_HELP},
-    {"--version", 'V', 0, K_VERSION},
-    {"--modes", 0, 1, K_MODES},
-    {"--repeat", 0, 1, K_REPEAT},
-    {"--report", 0, 1, K_REPORT},
+/* compare's own options; get's come from cli_get_options(). */
+static const opt_def own_opts[] = {
+    {"modes", "", 0, 1, K_MODES},
+    {"repeat", "", 0, 1, K_REPEAT},
+    {"report", "", 0, 1, K_REPORT},
 };
-#define N_OPT_DEFS (sizeof opt_defs / sizeof *opt_defs)
+
+/* What get's option called name is to compare. */
+static int get_opt_kind(const char *name)
+{
+    static const struct {
+        const char *name;
+        int kind;
+    } special[] = {
+        {"input", K_INPUT}, {"output", K_OUTPUT}, {"mode", K_MODE},
+        {"jsonl", K_OWN},   {"stats", K_OWN},     {"help", K_HELP},
+        {"version", K_VERSION},
+    };
+    for (size_t i = 0; i < sizeof special / sizeof *special; i++)
+        if (!strcmp(special[i].name, name))
+            return special[i].kind;
+    return K_PASS;
+}
+
+/* The option table compare parses: get's options, then its own. Built once
+ * from cli.c's table, so an option added to get needs nothing here. */
+static const opt_def *opt_table(size_t *n)
+{
+    static opt_def *defs;
+    static size_t n_defs;
+    if (!defs) {
+        size_t ng;
+        const struct option *g = cli_get_options(&ng);
+        size_t nown = sizeof own_opts / sizeof *own_opts;
+        if (!(defs = calloc(ng + nown, sizeof *defs)))
+            return NULL;
+        for (size_t i = 0; i < ng; i++) {
+            defs[i].name = g[i].name;
+            defs[i].letter = g[i].val > 0 && g[i].val < 128 ? (char)g[i].val
+                                                            : 0;
+            defs[i].has_arg = g[i].has_arg == required_argument;
+            defs[i].kind = get_opt_kind(g[i].name);
+        }
+        memcpy(defs + ng, own_opts, sizeof own_opts);
+        n_defs = ng + nown;
+        for (size_t i = 0; i < n_defs; i++)
+            snprintf(defs[i].flag, sizeof defs[i].flag, "--%s", defs[i].name);
+    }
+    *n = n_defs;
+    return defs;
+}
 
 typedef struct cmp_opts {
     const char *input;   /* borrowed from argv */
@@ -149,7 +160,7 @@ typedef struct cmp_opts {
     const char *modes;   /* borrowed; NULL: every mode */
     long repeat;
     char **pass;         /* owned array of strings borrowed from argv or
-                            opt_defs: get's options in canonical form */
+                            the option table: get's options as "--name" */
     int n_pass, cap_pass;
     const mode_entry *mode[MAX_MODES]; /* from --modes */
     int n_modes;
@@ -189,9 +200,9 @@ static int take_opt(cmp_opts *o, const opt_def *d, char *val, char *err,
         return fail(err, errlen, "compare runs each mode of --modes; "
                                  "-m/--mode is not for compare");
     case K_OWN:
-        return fail(err, errlen, "compare sets %s of each run itself; "
+        return fail(err, errlen, "compare sets --%s of each run itself; "
                                  "--report DIR keeps them in DIR/runs/",
-                    d->flag);
+                    d->name);
     case K_HELP:
         usage(stdout);
         return -1;
@@ -228,17 +239,18 @@ static int take_opt(cmp_opts *o, const opt_def *d, char *val, char *err,
  * as getopt_long does. */
 static const opt_def *find_long(const char *s, size_t n, int *matches)
 {
-    const opt_def *found = NULL;
+    size_t nd;
+    const opt_def *defs = opt_table(&nd), *found = NULL;
     *matches = 0;
-    for (size_t i = 0; i < N_OPT_DEFS; i++) {
-        const char *name = opt_defs[i].flag + 2;
+    for (size_t i = 0; defs && i < nd; i++) {
+        const char *name = defs[i].name;
         if (strncmp(name, s, n))
             continue;
         if (strlen(name) == n) {
             *matches = 1;
-            return &opt_defs[i];
+            return &defs[i];
         }
-        found = &opt_defs[i];
+        found = &defs[i];
         ++*matches;
     }
     return *matches == 1 ? found : NULL;
@@ -246,9 +258,11 @@ static const opt_def *find_long(const char *s, size_t n, int *matches)
 
 static const opt_def *find_short(char c)
 {
-    for (size_t i = 0; i < N_OPT_DEFS; i++)
-        if (opt_defs[i].letter == c)
-            return &opt_defs[i];
+    size_t nd;
+    const opt_def *defs = opt_table(&nd);
+    for (size_t i = 0; defs && i < nd; i++)
+        if (defs[i].letter == c)
+            return &defs[i];
     return NULL;
 }
 
@@ -282,13 +296,13 @@ static int scan_args(int argc, char **argv, cmp_opts *o, char *err,
                                 : "unknown option '--%.*s'", (int)n, name);
             if (name[n] == '=') {
                 if (!d->has_arg)
-                    return fail(err, errlen, "option %s takes no value",
-                                d->flag);
+                    return fail(err, errlen, "option --%s takes no value",
+                                d->name);
                 val = (char *)name + n + 1;
             } else if (d->has_arg) {
                 if (i + 1 >= argc)
-                    return fail(err, errlen, "option %s needs a value",
-                                d->flag);
+                    return fail(err, errlen, "option --%s needs a value",
+                                d->name);
                 val = argv[++i];
             }
             if ((rc = take_opt(o, d, val, err, errlen)))

@@ -264,6 +264,15 @@ static void esc(FILE *f, const char *s)
     free(u);
 }
 
+/* A latency for a label: "0.84 ms", "12.3 ms", "4.42 s". */
+static void put_ms(FILE *f, double ms)
+{
+    if (ms >= 1000)
+        fprintf(f, "%.2f s", ms / 1000);
+    else
+        fprintf(f, ms >= 10 ? "%.1f ms" : "%.2f ms", ms);
+}
+
 /* A round step for about `ticks` ticks from 0 to max. */
 static double nice_step(double max, int ticks)
 {
@@ -440,7 +449,9 @@ static void chart_bars(FILE *f, const cmp_result *c, int which)
         if (which == BARS_WALL)
             fprintf(f, "%.3f s</text>\n", m->wall_s);
         else
-            fprintf(f, "%.0f/s</text>\n", m->req_per_s);
+            fprintf(f, m->req_per_s >= 100 ? "%.0f/s</text>\n"
+                                           : "%.3g/s</text>\n",
+                    m->req_per_s);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", cx,
                 fr.y0 + fr.ph + 16);
         esc(f, m->name);
@@ -528,7 +539,9 @@ static void chart_cdf(FILE *f, const cmp_result *c)
                 "<text x=\"%.1f\" y=\"%.1f\">",
                 lx, ly, lx + 18, ly, MODE_COLOR(i), lx + 24, ly + 4);
         esc(f, m->name);
-        fprintf(f, " (p50 %.1f ms)</text></g>\n", m->p50_ms);
+        fputs(" (p50 ", f);
+        put_ms(f, m->p50_ms);
+        fputs(")</text></g>\n", f);
     }
     fputs("</svg>\n", f);
 }
