@@ -64,16 +64,17 @@ static int resolve_with(const CURLU *b, const char *ref, char **out)
     /* RFC 3986: an empty or fragment-only reference is the base document
      * itself. curl 7.88 resolves those to the base's directory instead,
      * so they never reach it. */
-    if (b && (cref[0] == '\0' || cref[0] == '#'))
-        ;
-    else switch (curl_url_set(u, CURLUPART_URL, cref, RESOLVE_FLAGS)) {
-    case CURLUE_OK:
-        break;
-    case CURLUE_UNSUPPORTED_SCHEME:
-        result = FETCH_ESCHEME;
-        goto out;
-    default:
-        goto out;
+    int self = b && (cref[0] == '\0' || cref[0] == '#');
+    if (!self) {
+        switch (curl_url_set(u, CURLUPART_URL, cref, RESOLVE_FLAGS)) {
+        case CURLUE_OK:
+            break;
+        case CURLUE_UNSUPPORTED_SCHEME:
+            result = FETCH_ESCHEME;
+            goto out;
+        default:
+            goto out;
+        }
     }
     if (!is_http_scheme(u)) {
         result = FETCH_ESCHEME;
