@@ -1,5 +1,6 @@
 /* main: gather's entry point: picks the subcommand, sets up the libraries
  * once, runs the chosen mode and turns the outcome into an exit code. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "cli.h"
 #include "compare.h"
 #include "modes.h"
@@ -7,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -26,14 +28,27 @@ static void raise_nofile(void)
 }
 
 /* The first SIGINT or SIGTERM asks the run to stop (no new transfers,
- * records of finished URLs written); the second ends the process now. */
-static volatile int stop_signal;
+ * records of finished URLs written); the second ends the process now.
+ * The flag lives in a shared page, so that procs' fetch workers (forked
+ * from here, with both signals ignored) see it too: their transfers end
+ * as "interrupted" and remove their temporary files instead of being
+ * killed with them. */
+static volatile int stop_fallback;
+static volatile int *stop_signal = &stop_fallback;
+
+static void share_stop_flag(void)
+{
+    void *m = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (m != MAP_FAILED)
+        stop_signal = m;
+}
 
 static void on_signal(int sig)
 {
-    if (stop_signal)
+    if (*stop_signal)
         _exit(128 + sig);
-    stop_signal = sig;
+    *stop_signal = sig;
 }
 
 static void catch_signals(void)
@@ -59,7 +74,7 @@ static int cmd_get(int argc, char **argv)
         return rc > 0 ? rc : EXIT_ALL_OK;
     }
     const mode_entry *m = mode_find(o.mode ? o.mode : "async");
-    o.stop = &stop_signal;
+    o.stop = stop_signal;
     if (run_open(&r, &o, err, sizeof err)) {
         fprintf(stderr, "gather get: %s\n", err);
         cli_free_opts(&o);
@@ -76,8 +91,8 @@ static int cmd_get(int argc, char **argv)
     int out_error = r.out_error;
     run_close(&r);
     cli_free_opts(&o);
-    if (stop_signal)
-        return 128 + stop_signal;
+    if (*stop_signal)
+        return 128 + *stop_signal;
     if (rc)
         return EXIT_FATAL;
     return s.failed || out_error ? EXIT_SOME_FAILED : EXIT_ALL_OK;
@@ -118,6 +133,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     /* A file-size limit must fail a write, not kill the run. */
     signal(SIGXFSZ, SIG_IGN);
+    share_stop_flag();
     catch_signals();
     raise_nofile();
     parse_global_init();

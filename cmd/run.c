@@ -340,6 +340,7 @@ void *run_pack_record(const run_outcome *oc, const char *line, size_t *len)
     wire_put_u64(&w, oc->bytes);
     wire_put_f64(&w, oc->total_ms);
     wire_put_f64(&w, oc->parse_ms);
+    wire_put_u64(&w, (uint64_t)oc->interrupted);
     wire_put_str(&w, line);
     if (w.failed) {
         wire_clear(&w);
@@ -360,6 +361,7 @@ void run_emit_packed(run *r, const fetch_result *known, const void *reply,
         oc.bytes = wire_get_u64(&rd);
         oc.total_ms = wire_get_f64(&rd);
         oc.parse_ms = wire_get_f64(&rd);
+        oc.interrupted = (int)wire_get_u64(&rd);
         line = wire_get_str(&rd);
         if (rd.failed)
             died = "malformed reply from worker";

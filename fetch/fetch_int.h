@@ -72,6 +72,9 @@ struct fetch_xfer {
     struct curl_slist *headers; /* owned; If-Range */
     int encoded;            /* the body has a Content-Encoding */
     int retry_fresh;        /* the part file proved bad: start over */
+    int stalled;            /* on_progress ended it: no byte for too long */
+    curl_off_t stall_bytes; /* bytes moved when last seen to change */
+    double stall_since;     /* monotonic ms of that change; 0: not yet */
     int restarted;          /* a 416 already sent us back to byte 0 */
     double retry_at;        /* monotonic ms of the next attempt */
     struct fetch_xfer *retry_next; /* borrowed; a loop's retry list */

@@ -199,17 +199,27 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
-/* CURLOPT_XFERINFOFUNCTION: ends the transfer when the run is stopping. */
+/* CURLOPT_XFERINFOFUNCTION: ends the transfer when the run is stopping,
+ * or when no byte has moved for the stall timeout. curl's own LOW_SPEED
+ * check averages the rate over up to 5 s, so it misses a server that
+ * sends a burst every few seconds; this measures the silence itself. */
 static int on_progress(void *userp, curl_off_t dlt, curl_off_t dln,
                        curl_off_t ult, curl_off_t uln)
 {
     fetch_xfer *x = userp;
+    long stall = x->o->stall_timeout_ms ? x->o->stall_timeout_ms : 120000;
+    double now = fetch_now_ms();
     (void)dlt;
-    (void)dln;
     (void)ult;
-    (void)uln;
     if (x->o->stop && *x->o->stop) {
         x->r.interrupted = 1;
+        return 1;
+    }
+    if (!x->stall_since || dln + uln != x->stall_bytes) {
+        x->stall_bytes = dln + uln;
+        x->stall_since = now;
+    } else if (now - x->stall_since >= (double)stall) {
+        x->stalled = 1;
         return 1;
     }
     return 0;
@@ -240,7 +250,9 @@ static int setup_easy(fetch_xfer *x)
     SET(CURLOPT_CONNECTTIMEOUT_MS,
         o->connect_timeout_ms ? o->connect_timeout_ms : 30000L);
     SET(CURLOPT_TIMEOUT_MS, o->timeout_ms);
-    /* Stall detection: less than 1 byte/s for the whole window. */
+    /* Stall detection is on_progress's; a low-speed limit also keeps
+     * curl waking the transfer every second while nothing arrives, so
+     * that on_progress runs. */
     SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
     SET(CURLOPT_LOW_SPEED_TIME, (stall + 999) / 1000);
     SET(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding curl can decode */
@@ -248,11 +260,9 @@ static int setup_easy(fetch_xfer *x)
         SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_filesize);
     SET(CURLOPT_USERAGENT,
         o->user_agent ? o->user_agent : "gather/" GATHER_VERSION);
-    if (o->stop) {
-        SET(CURLOPT_NOPROGRESS, 0L);
-        SET(CURLOPT_XFERINFOFUNCTION, on_progress);
-        SET(CURLOPT_XFERINFODATA, x);
-    }
+    SET(CURLOPT_NOPROGRESS, 0L);
+    SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SET(CURLOPT_XFERINFODATA, x);
     if (o->share)
         SET(CURLOPT_SHARE, fetch_share_handle(o->share));
 #undef SET
@@ -544,6 +554,9 @@ static void reset_attempt(fetch_xfer *x)
     x->r.bytes = 0;
     x->r.status = 0;
     x->headers_seen = x->keep = x->encoded = x->retry_fresh = 0;
+    x->stalled = 0;
+    x->stall_bytes = 0;
+    x->stall_since = 0;
     x->errbuf[0] = '\0';
     EVP_DigestInit_ex(x->md, EVP_sha256(), NULL);
     if (x->part)
@@ -569,6 +582,12 @@ int fetch_xfer_finish(fetch_xfer *x, CURLcode rc)
     x->r.is_html = content_is_html(x->r.content_type);
     fill_timings(x);
 
+    if (x->stalled && rc == CURLE_ABORTED_BY_CALLBACK) {
+        /* A stall is a timeout: same message family, same retries. */
+        rc = CURLE_OPERATION_TIMEDOUT;
+        set_error(x, "Operation too slow: no data for %ld ms (stalled)",
+                  x->o->stall_timeout_ms ? x->o->stall_timeout_ms : 120000L);
+    }
     if (x->r.interrupted)
         set_error(x, "interrupted");
     else if (rc != CURLE_OK)
