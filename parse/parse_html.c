@@ -1,6 +1,7 @@
-/* parse_html: the HTML extractor. One walk over libxml2's tree collects
- * the title, description, <base>, links, images and visible words; links
- * are resolved afterwards, once <base> is known, and made unique. */
+/* parse_html: the HTML extractor. libxml2's HTML parser reads the page
+ * and SAX callbacks collect the title, description, <base>, links, images
+ * and visible words, with no tree built; links are resolved afterwards,
+ * once <base> is known, and made unique. Only XPath fields need a tree. */
 #define _GNU_SOURCE
 #include "parse.h"
 
@@ -91,15 +92,15 @@ void parse_page_clear(parse_page *p)
 
 /* ---- text helpers ---- */
 
-/* Length of the UTF-8 whitespace sequence at s (ASCII blanks, NBSP,
- * ideographic space), or 0. */
-static size_t space_len(const unsigned char *s)
+/* Length of the UTF-8 whitespace sequence at s, of n bytes at most
+ * (ASCII blanks, NBSP, ideographic space), or 0. */
+static size_t space_len(const unsigned char *s, size_t n)
 {
     if (*s == ' ' || (*s >= '\t' && *s <= '\r'))
         return 1;
-    if (s[0] == 0xC2 && s[1] == 0xA0)
+    if (n >= 2 && s[0] == 0xC2 && s[1] == 0xA0)
         return 2;
-    if (s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80)
+    if (n >= 3 && s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80)
         return 3;
     return 0;
 }
@@ -113,8 +114,10 @@ static char *collapse(const char *s)
     int pending = 0;
     if (!out)
         return NULL;
+    size_t left = strlen(s);
     while (*p) {
-        size_t sp = space_len(p);
+        size_t sp = space_len(p, left);
+        left -= sp ? sp : 1;
         if (sp) {
             pending = o != out;
             p += sp;
@@ -129,7 +132,7 @@ static char *collapse(const char *s)
     return out;
 }
 
-/* ---- the walk ---- */
+/* ---- extraction: SAX events, no tree ---- */
 
 enum {
     TAG_INLINE = 1,  /* does not break a word: "foo<b>bar</b>" is one */
@@ -175,33 +178,124 @@ static int cmp_tag(const void *key, const void *elem)
     return strcmp(key, ((const tag_info *)elem)->name);
 }
 
-/* The TAG_ flags of an element, found by binary search. */
-static int tag_flags(const xmlNode *n)
+/* The TAG_ flags of an element name, found by binary search. */
+static int tag_flags(const xmlChar *name)
 {
-    if (!n->name)
-        return 0;
-    const tag_info *t = bsearch(n->name, tags, sizeof tags / sizeof *tags,
-                                sizeof *tags, cmp_tag);
+    const tag_info *t = name ? bsearch(name, tags, sizeof tags / sizeof *tags,
+                                       sizeof *tags, cmp_tag)
+                             : NULL;
     return t ? t->flags : 0;
 }
 
+/* What the SAX callbacks build up while libxml2 reads the page. Elements
+ * come balanced (the parser closes what the page leaves open), so depth
+ * counters are enough to know where the text is. */
 typedef struct walk {
     parse_page *page;
     parse_strv raw_links;  /* hrefs as written */
     parse_strv raw_images;
     char *base;            /* owned; <base href> as written, or NULL */
-    int hidden;            /* depth of hidden elements around the walk */
+    char *title;           /* owned; the first <title>'s text so far */
+    size_t title_len, title_cap;
+    int in_title;          /* inside the first <title> */
+    int title_done;
+    int hidden;            /* depth of hidden elements around the text */
     int in_word;
     int failed;
 } walk;
 
-static void count_words(walk *w, const xmlNode *n)
+static walk *walk_of(void *ctx)
 {
-    const unsigned char *p = n->content;
-    if (!p || w->hidden)
+    return ((htmlParserCtxtPtr)ctx)->_private;
+}
+
+/* The value of attribute name in a SAX attribute list, or NULL. */
+static const char *attr(const xmlChar **atts, const char *name)
+{
+    for (; atts && atts[0]; atts += 2)
+        if (!strcmp((const char *)atts[0], name))
+            return atts[1] ? (const char *)atts[1] : "";
+    return NULL;
+}
+
+static void push_copy(walk *w, parse_strv *v, const char *s)
+{
+    char *c = s ? strdup(s) : NULL;
+    if (s && (!c || strv_push(v, c))) {
+        free(c);
+        w->failed = 1;
+    }
+}
+
+static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    walk *w = walk_of(ctx);
+    parse_page *pg = w->page;
+    int flags = tag_flags(name);
+
+    if (!(flags & TAG_INLINE))
+        w->in_word = 0;
+    if (flags & TAG_HIDDEN)
+        w->hidden++;
+    if (flags & TAG_LINK) {
+        push_copy(w, &w->raw_links, attr(atts, "href"));
+    } else if (flags & TAG_IMG) {
+        push_copy(w, &w->raw_images, attr(atts, "src"));
+    } else if ((flags & TAG_TITLE) && !w->title_done) {
+        w->in_title = 1;
+    } else if ((flags & TAG_META) && !pg->description) {
+        const char *n = attr(atts, "name"), *c = attr(atts, "content");
+        if (n && c && !strcasecmp(n, "description"))
+            w->failed |= !(pg->description = collapse(c));
+    } else if ((flags & TAG_BASE) && !w->base) {
+        const char *h = attr(atts, "href");
+        if (h)
+            w->failed |= !(w->base = strdup(h));
+    }
+}
+
+static void on_end(void *ctx, const xmlChar *name)
+{
+    walk *w = walk_of(ctx);
+    int flags = tag_flags(name);
+
+    if (!(flags & TAG_INLINE))
+        w->in_word = 0;
+    if ((flags & TAG_HIDDEN) && w->hidden > 0)
+        w->hidden--;
+    if ((flags & TAG_TITLE) && w->in_title) {
+        w->in_title = 0;
+        w->title_done = 1;
+    }
+}
+
+static void on_text(void *ctx, const xmlChar *ch, int len)
+{
+    walk *w = walk_of(ctx);
+    const unsigned char *p = ch, *end = ch + len;
+
+    if (w->in_title && len > 0) {
+        size_t want = w->title_len + (size_t)len + 1;
+        if (want > w->title_cap) {
+            size_t cap = w->title_cap ? w->title_cap * 2 : 128;
+            while (cap < want)
+                cap *= 2;
+            char *t = realloc(w->title, cap);
+            if (!t) {
+                w->failed = 1;
+                return;
+            }
+            w->title = t;
+            w->title_cap = cap;
+        }
+        memcpy(w->title + w->title_len, ch, (size_t)len);
+        w->title_len += (size_t)len;
+        w->title[w->title_len] = '\0';
+    }
+    if (w->hidden)
         return;
-    while (*p) {
-        size_t sp = space_len(p);
+    while (p < end) {
+        size_t sp = space_len(p, (size_t)(end - p));
         if (sp) {
             w->in_word = 0;
             p += sp;
@@ -214,89 +308,12 @@ static void count_words(walk *w, const xmlNode *n)
     }
 }
 
-/* Pushes a copy of attribute attr of n onto v, if present. */
-static void take_attr(walk *w, const xmlNode *n, const char *attr,
-                      parse_strv *v)
+/* Whitespace the parser deems insignificant still separates words. */
+static void on_blank(void *ctx, const xmlChar *ch, int len)
 {
-    xmlChar *val = xmlGetProp(n, (const xmlChar *)attr);
-    if (!val)
-        return;
-    char *s = strdup((const char *)val);
-    xmlFree(val);
-    if (!s || strv_push(v, s)) {
-        free(s);
-        w->failed = 1;
-    }
-}
-
-static void enter_element(walk *w, const xmlNode *n, int flags)
-{
-    parse_page *pg = w->page;
-
-    if (!(flags & TAG_INLINE))
-        w->in_word = 0;
-    if (flags & TAG_LINK) {
-        take_attr(w, n, "href", &w->raw_links);
-    } else if (flags & TAG_IMG) {
-        take_attr(w, n, "src", &w->raw_images);
-    } else if ((flags & TAG_TITLE) && !pg->title) {
-        xmlChar *t = xmlNodeGetContent(n);
-        if (t) {
-            pg->title = collapse((const char *)t);
-            xmlFree(t);
-            w->failed |= !pg->title;
-        }
-    } else if ((flags & TAG_META) && !pg->description) {
-        xmlChar *name = xmlGetProp(n, (const xmlChar *)"name");
-        if (name && !strcasecmp((const char *)name, "description")) {
-            xmlChar *c = xmlGetProp(n, (const xmlChar *)"content");
-            if (c) {
-                pg->description = collapse((const char *)c);
-                xmlFree(c);
-                w->failed |= !pg->description;
-            }
-        }
-        xmlFree(name);
-    } else if ((flags & TAG_BASE) && !w->base) {
-        xmlChar *h = xmlGetProp(n, (const xmlChar *)"href");
-        if (h) {
-            w->base = strdup((const char *)h);
-            xmlFree(h);
-        }
-    }
-}
-
-/* Visits the tree in document order without recursion, so a deeply nested
- * page cannot exhaust the stack. Entering and leaving an element both
- * break a word unless it is inline; hidden elements are counted on the
- * way in and out, so text needs no look at its ancestors. */
-static void walk_tree(walk *w, xmlNode *root)
-{
-    xmlNode *n = root;
-    while (n && !w->failed) {
-        int flags = 0;
-        if (n->type == XML_ELEMENT_NODE)
-            enter_element(w, n, flags = tag_flags(n));
-        else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE)
-            count_words(w, n);
-        if (n->children && n->type == XML_ELEMENT_NODE) {
-            w->hidden += (flags & TAG_HIDDEN) != 0;
-            n = n->children;
-            continue;
-        }
-        while (n && n != root && !n->next) {
-            n = n->parent;
-            if (n && n->type == XML_ELEMENT_NODE) {
-                int f = tag_flags(n);
-                w->hidden -= (f & TAG_HIDDEN) != 0;
-                if (!(f & TAG_INLINE))
-                    w->in_word = 0;
-            }
-        }
-        if (!n || n == root)
-            break;
-        n = n->next;
-    }
+    (void)ch;
+    (void)len;
+    walk_of(ctx)->in_word = 0;
 }
 
 /* ---- resolution and uniqueness ---- */
@@ -456,6 +473,32 @@ static const char *pick_encoding(const char *buf, size_t len,
     return meta_charset(buf, len < 2048 ? len : 2048) ? NULL : "UTF-8";
 }
 
+/* Reads buf with libxml2's HTML parser and options opts: through the
+ * extraction callbacks into w when w is set, else into a tree (returned;
+ * for XPath). */
+static htmlDocPtr read_html(const char *buf, size_t len, const char *url,
+                            const char *enc, int opts, walk *w)
+{
+    htmlDocPtr doc = NULL;
+    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+    if (!ctxt)
+        return NULL;
+    if (w) {
+        xmlSAXHandler *sax = (xmlSAXHandler *)ctxt->sax;
+        memset(sax, 0, sizeof *sax);
+        sax->initialized = 1; /* SAX1 callbacks: what the HTML parser uses */
+        sax->startElement = on_start;
+        sax->endElement = on_end;
+        sax->characters = on_text;
+        sax->cdataBlock = on_text;
+        sax->ignorableWhitespace = on_blank;
+        ctxt->_private = w;
+    }
+    doc = htmlCtxtReadMemory(ctxt, buf, (int)len, url, enc, opts);
+    htmlFreeParserCtxt(ctxt);
+    return doc;
+}
+
 int parse_html(const char *buf, size_t len, const char *url,
                const char *charset, const parse_opts *o, parse_page *out,
                char *err, size_t errlen)
@@ -471,26 +514,19 @@ int parse_html(const char *buf, size_t len, const char *url,
     htmlDocPtr doc = NULL;
     xmlXPathContextPtr xctx = NULL;
     char *base = NULL;
-    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
 
-    if (!ctxt || len > (size_t)INT32_MAX) {
-        result = ctxt ? PARSE_EPARSE : PARSE_ENOMEM;
-        errf(err, errlen, "%s", ctxt ? "document too large" : "out of memory");
-        goto out;
+    if (len > (size_t)INT32_MAX) {
+        errf(err, errlen, "document too large");
+        return PARSE_EPARSE;
     }
+    /* The page facts come from SAX events: no tree is built for them. */
     const char *enc = pick_encoding(buf, len, charset);
-    doc = htmlCtxtReadMemory(ctxt, buf, (int)len, url, enc, opts);
-    if (!doc && enc) /* an encoding iconv does not know: let libxml2 guess */
-        doc = htmlCtxtReadMemory(ctxt, buf, (int)len, url, NULL, opts);
-    if (!doc) {
-        result = len ? PARSE_EPARSE : PARSE_OK; /* an empty page is fine */
-        if (result)
-            errf(err, errlen, "HTML could not be parsed");
-        goto out;
-    }
-    xmlNode *root = xmlDocGetRootElement(doc);
-    if (root)
-        walk_tree(&w, root);
+    doc = read_html(buf, len, url, enc, opts, &w);
+    if (doc) /* not expected without tree callbacks */
+        xmlFreeDoc(doc);
+    doc = NULL;
+    if (w.title && !(out->title = collapse(w.title)))
+        w.failed = 1;
     if (w.failed) {
         result = PARSE_ENOMEM;
         errf(err, errlen, "out of memory");
@@ -509,14 +545,16 @@ int parse_html(const char *buf, size_t len, const char *url,
         goto out;
     }
     if (o && o->n_fields) {
+        /* XPath needs the tree: only --xpath pays for building one. */
+        doc = read_html(buf, len, url, enc, opts, NULL);
         if (!(out->fields = calloc(o->n_fields, sizeof *out->fields)) ||
-            !(xctx = xmlXPathNewContext(doc))) {
+            (doc && !(xctx = xmlXPathNewContext(doc)))) {
             result = PARSE_ENOMEM;
             errf(err, errlen, "out of memory");
             goto out;
         }
         out->n_fields = o->n_fields;
-        for (size_t i = 0; i < o->n_fields; i++) {
+        for (size_t i = 0; xctx && i < o->n_fields; i++) {
             if ((result = eval_field(xctx, o->fields[i].expr,
                                      &out->fields[i]))) {
                 errf(err, errlen, "XPath field %s: %s", o->fields[i].name,
@@ -529,11 +567,10 @@ out:
     xmlXPathFreeContext(xctx);
     free(base);
     free(w.base);
+    free(w.title);
     strv_clear(&w.raw_links);
     strv_clear(&w.raw_images);
     if (doc)
         xmlFreeDoc(doc);
-    if (ctxt)
-        htmlFreeParserCtxt(ctxt);
     return result;
 }
