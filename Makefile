@@ -66,7 +66,7 @@ asan-test: build/asan/gather
 	GATHER_SANITIZED=1 GATHER_HOOKED=./build/asan/gather \
 	  tests/integration/run.sh ./build/asan/gather
 
-test: all unit integration asan-test
+test: all unit integration asan-test fuzz-smoke
 	@echo "== all tests passed"
 
 # --- everything else ----------------------------------------------------
@@ -86,3 +86,4 @@ clean:
 	rm -rf build gather
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+include tests/fuzz/fuzz.mk

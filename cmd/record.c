@@ -75,9 +75,10 @@ static json_t *jstrv(const parse_strv *v)
 /* Milliseconds, rounded to microseconds so records stay short. */
 static json_t *jms(double ms)
 {
-    if (!isfinite(ms) || ms < 0)
-        ms = 0; /* jansson refuses NaN; a clock oddity must not lose a record */
-    return json_real(round(ms * 1000.0) / 1000.0);
+    /* jansson refuses NaN and infinity, and ms * 1000 is infinite past
+     * 1.8e305: a clock oddity must not lose a record. */
+    double r = ms > 0 ? round(ms * 1000.0) / 1000.0 : 0;
+    return json_real(isfinite(r) ? r : 0);
 }
 
 char *record_json(const fetch_result *r, const parse_page *page,

@@ -83,6 +83,12 @@ static int resolve_with(const CURLU *b, const char *ref, char **out)
     if (curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
         goto out;
+    /* curl decodes a %-encoded host ("http://0x%7f.1/") and lets DEL
+     * through, and CURLU_ALLOW_SPACE lets a space into the user name
+     * ("http:/ @x"). Browsers refuse both, so the reference is dropped. */
+    for (const char *c = s; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f)
+            goto out;
     *out = dup_curl(s);
     s = NULL;
     result = *out ? FETCH_OK : FETCH_ENOMEM;
