@@ -72,7 +72,7 @@ void cli_usage(FILE *f)
         f);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int cli_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -197,20 +197,20 @@ static int add_field(gather_opts *o, char *spec, char *err, size_t errlen)
 {
     char *eq = strchr(spec, '=');
     if (!eq || eq == spec || !eq[1])
-        return fail(err, errlen, "--xpath wants NAME=EXPR, got '%s'", spec);
+        return cli_fail(err, errlen, "--xpath wants NAME=EXPR, got '%s'", spec);
     parse_field *f = realloc(o->fields, (o->n_fields + 1) * sizeof *f);
     if (!f)
-        return fail(err, errlen, "out of memory");
+        return cli_fail(err, errlen, "out of memory");
     o->fields = f;
     *eq = '\0'; /* argv is ours to split */
     f[o->n_fields].name = spec;
     f[o->n_fields].expr = eq + 1;
     for (size_t i = 0; i < o->n_fields; i++)
         if (!strcmp(f[i].name, spec))
-            return fail(err, errlen, "--xpath field '%s' given twice", spec);
+            return cli_fail(err, errlen, "--xpath field '%s' given twice", spec);
     char why[256];
     if (parse_xpath_check(eq + 1, why, sizeof why))
-        return fail(err, errlen, "--xpath %s: %s", spec, why);
+        return cli_fail(err, errlen, "--xpath %s: %s", spec, why);
     o->n_fields++;
     return 0;
 }
@@ -231,25 +231,25 @@ int cli_parse_get(int argc, char **argv, gather_opts *o, char *err,
             break;
         case 'm':
             if (!mode_find(optarg))
-                return fail(err, errlen, "unknown mode '%s' (modes: %s)",
+                return cli_fail(err, errlen, "unknown mode '%s' (modes: %s)",
                             optarg, mode_names());
             o->mode = optarg;
             break;
         case 'j':
             if (parse_long(optarg, 1, 100000, &o->jobs))
-                return fail(err, errlen,
+                return cli_fail(err, errlen,
                             "--jobs wants a number from 1 to 100000, got '%s'",
                             optarg);
             break;
         case 'P':
             if (parse_long(optarg, 1, 1024, &o->procs))
-                return fail(err, errlen,
+                return cli_fail(err, errlen,
                             "--procs wants a number from 1 to 1024, got '%s'",
                             optarg);
             break;
         case 'o':
             if (!*optarg)
-                return fail(err, errlen, "--output wants a directory");
+                return cli_fail(err, errlen, "--output wants a directory");
             o->outdir = optarg;
             break;
         case 'A':
@@ -270,7 +270,7 @@ int cli_parse_get(int argc, char **argv, gather_opts *o, char *err,
             break;
         case OPT_MAX_PARSE:
             if (parse_long(optarg, 1, 1L << 30, &v))
-                return fail(err, errlen,
+                return cli_fail(err, errlen,
                             "--max-parse-size wants bytes from 1 to 1 GiB, "
                             "got '%s'", optarg);
             o->max_parse_bytes = (size_t)v;
@@ -285,62 +285,62 @@ int cli_parse_get(int argc, char **argv, gather_opts *o, char *err,
             break;
         case OPT_CONNECT_TIMEOUT:
             if (parse_seconds(optarg, &o->connect_timeout_ms))
-                return fail(err, errlen,
+                return cli_fail(err, errlen,
                             "--connect-timeout wants seconds > 0, got '%s'",
                             optarg);
             break;
         case OPT_TIMEOUT:
             if (parse_seconds(optarg, &o->timeout_ms))
-                return fail(err, errlen,
+                return cli_fail(err, errlen,
                             "--timeout wants seconds > 0, got '%s'", optarg);
             break;
         case OPT_MAX_REDIRS:
             if (parse_long(optarg, 0, 1000, &v))
-                return fail(err, errlen,
+                return cli_fail(err, errlen,
                             "--max-redirs wants a number from 0 to 1000, "
                             "got '%s'", optarg);
             o->max_redirs = v ? v : -1;
             break;
         case OPT_PARSE_TIMEOUT:
             if (parse_seconds(optarg, &o->parse_timeout_ms))
-                return fail(err, errlen,
+                return cli_fail(err, errlen,
                             "--parse-timeout wants seconds > 0, got '%s'",
                             optarg);
             break;
         case OPT_PARSE_MEM:
             if (parse_long(optarg, 16, 1L << 20, &o->parse_mem_mb))
-                return fail(err, errlen,
+                return cli_fail(err, errlen,
                             "--parse-mem wants MiB from 16 to 1048576, "
                             "got '%s'", optarg);
             break;
         case OPT_RETRIES:
             if (parse_long(optarg, 0, 100, &v))
-                return fail(err, errlen,
+                return cli_fail(err, errlen,
                             "--retries wants a number from 0 to 100, got '%s'",
                             optarg);
             o->retries = v ? v : -1;
             break;
         case OPT_RETRY_DELAY:
             if (parse_seconds(optarg, &o->retry_delay_ms))
-                return fail(err, errlen,
+                return cli_fail(err, errlen,
                             "--retry-delay wants seconds > 0, got '%s'",
                             optarg);
             break;
         case OPT_MAX_RETRY_WAIT:
             if (parse_seconds(optarg, &o->max_retry_wait_ms))
-                return fail(err, errlen,
+                return cli_fail(err, errlen,
                             "--max-retry-wait wants seconds > 0, got '%s'",
                             optarg);
             break;
         case OPT_STALL_TIMEOUT:
             if (parse_seconds(optarg, &o->stall_timeout_ms))
-                return fail(err, errlen,
+                return cli_fail(err, errlen,
                             "--stall-timeout wants seconds > 0, got '%s'",
                             optarg);
             break;
         case OPT_MAX_FILESIZE:
             if (parse_size(optarg, &o->max_filesize))
-                return fail(err, errlen,
+                return cli_fail(err, errlen,
                             "--max-filesize wants bytes (K, M, G suffixes "
                             "allowed) > 0, got '%s'", optarg);
             break;
@@ -363,16 +363,16 @@ int cli_parse_get(int argc, char **argv, gather_opts *o, char *err,
             printf("gather %s\n", GATHER_VERSION);
             return -1;
         case ':':
-            return fail(err, errlen, "option %s needs a value",
+            return cli_fail(err, errlen, "option %s needs a value",
                         argv[optind - 1]);
         default:
-            return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+            return cli_fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
         }
     }
     o->urls = argv + optind;
     o->n_urls = argc - optind;
     if (!o->input && !o->n_urls)
-        return fail(err, errlen, "no URLs: give -i FILE or URLs");
+        return cli_fail(err, errlen, "no URLs: give -i FILE or URLs");
     return 0;
 }
 

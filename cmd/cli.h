@@ -27,6 +27,10 @@ void cli_free_opts(gather_opts *o);
 
 void cli_usage(FILE *f);
 
+/* Writes a usage message into err and returns EXIT_USAGE. */
+int cli_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* get's long options (n of them, without the terminating entry), for
  * commands that pass get's options on, like compare. A short option's
  * letter is its val. */

@@ -68,14 +68,6 @@ static void usage(FILE *f)
         f);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return EXIT_USAGE;
-}
 
 /* ---- the command line -------------------------------------------------- */
 
@@ -193,14 +185,14 @@ static int take_opt(cmp_opts *o, const opt_def *d, char *val, char *err,
         return 0;
     case K_OUTPUT:
         if (!*val)
-            return fail(err, errlen, "--output wants a directory");
+            return cli_fail(err, errlen, "--output wants a directory");
         o->outdir = val;
         return 0;
     case K_MODE:
-        return fail(err, errlen, "compare runs each mode of --modes; "
+        return cli_fail(err, errlen, "compare runs each mode of --modes; "
                                  "-m/--mode is not for compare");
     case K_OWN:
-        return fail(err, errlen, "compare sets --%s of each run itself; "
+        return cli_fail(err, errlen, "compare sets --%s of each run itself; "
                                  "--report DIR keeps them in DIR/runs/",
                     d->name);
     case K_HELP:
@@ -217,18 +209,18 @@ static int take_opt(cmp_opts *o, const opt_def *d, char *val, char *err,
         o->repeat = strtol(val, &end, 10);
         if (errno || end == val || *end || o->repeat < 1 ||
             o->repeat > MAX_REPEAT)
-            return fail(err, errlen,
+            return cli_fail(err, errlen,
                         "--repeat wants a number from 1 to %d, got '%s'",
                         MAX_REPEAT, val);
         return 0;
     case K_REPORT:
         if (!*val)
-            return fail(err, errlen, "--report wants a directory");
+            return cli_fail(err, errlen, "--report wants a directory");
         o->report = val;
         return 0;
     default:
         if (push_pass(o, d->flag) || (val && push_pass(o, val))) {
-            fail(err, errlen, "out of memory");
+            cli_fail(err, errlen, "out of memory");
             return EXIT_FATAL;
         }
         return 0;
@@ -276,12 +268,12 @@ static int scan_args(int argc, char **argv, cmp_opts *o, char *err,
         char *a = argv[i];
         if (!strcmp(a, "--")) {
             if (i + 1 < argc)
-                return fail(err, errlen, "compare takes a URL list "
+                return cli_fail(err, errlen, "compare takes a URL list "
                             "(-i FILE), not URLs: '%s'", argv[i + 1]);
             break;
         }
         if (a[0] != '-' || !a[1])
-            return fail(err, errlen,
+            return cli_fail(err, errlen,
                         "compare takes a URL list (-i FILE), not URLs: '%s'",
                         a);
         if (a[1] == '-') {
@@ -291,17 +283,17 @@ static int scan_args(int argc, char **argv, cmp_opts *o, char *err,
             const opt_def *d = find_long(name, n, &matches);
             char *val = NULL;
             if (!d)
-                return fail(err, errlen, matches > 1
+                return cli_fail(err, errlen, matches > 1
                                 ? "option '--%.*s' is ambiguous"
                                 : "unknown option '--%.*s'", (int)n, name);
             if (name[n] == '=') {
                 if (!d->has_arg)
-                    return fail(err, errlen, "option --%s takes no value",
+                    return cli_fail(err, errlen, "option --%s takes no value",
                                 d->name);
                 val = (char *)name + n + 1;
             } else if (d->has_arg) {
                 if (i + 1 >= argc)
-                    return fail(err, errlen, "option --%s needs a value",
+                    return cli_fail(err, errlen, "option --%s needs a value",
                                 d->name);
                 val = argv[++i];
             }
@@ -313,14 +305,14 @@ static int scan_args(int argc, char **argv, cmp_opts *o, char *err,
             const opt_def *d = find_short(*p);
             char *val = NULL;
             if (!d)
-                return fail(err, errlen, "unknown option '-%c'", *p);
+                return cli_fail(err, errlen, "unknown option '-%c'", *p);
             if (d->has_arg) {
                 if (p[1])
                     val = p + 1;
                 else if (i + 1 < argc)
                     val = argv[++i];
                 else
-                    return fail(err, errlen, "option -%c needs a value", *p);
+                    return cli_fail(err, errlen, "option -%c needs a value", *p);
             }
             if ((rc = take_opt(o, d, val, err, errlen)))
                 return rc;
@@ -339,7 +331,7 @@ static int check_get_opts(const cmp_opts *o, char *err, size_t errlen)
     char **v = calloc((size_t)o->n_pass + 6, sizeof *v);
     gather_opts go;
     if (!v) {
-        fail(err, errlen, "out of memory");
+        cli_fail(err, errlen, "out of memory");
         return EXIT_FATAL;
     }
     v[n++] = strdup("compare");
@@ -353,7 +345,7 @@ static int check_get_opts(const cmp_opts *o, char *err, size_t errlen)
     }
     for (int i = 0; i < n; i++)
         if (!v[i]) {
-            fail(err, errlen, "out of memory");
+            cli_fail(err, errlen, "out of memory");
             goto out;
         }
     rc = cli_parse_get(n, v, &go, err, errlen);
@@ -386,17 +378,17 @@ static int parse_modes(cmp_opts *o, char *err, size_t errlen)
             m = mode_find(name);
         }
         if (!n)
-            return fail(err, errlen, "--modes wants a comma-separated list "
+            return cli_fail(err, errlen, "--modes wants a comma-separated list "
                         "of modes (%s), got '%s'", mode_names(), o->modes);
         if (!m)
-            return fail(err, errlen, "unknown mode '%.*s' in --modes "
+            return cli_fail(err, errlen, "unknown mode '%.*s' in --modes "
                         "(modes: %s)", (int)n, p, mode_names());
         for (int i = 0; i < o->n_modes; i++)
             if (o->mode[i] == m)
-                return fail(err, errlen, "mode '%s' given twice in --modes",
+                return cli_fail(err, errlen, "mode '%s' given twice in --modes",
                             m->name);
         if (o->n_modes == MAX_MODES)
-            return fail(err, errlen, "too many modes in --modes");
+            return cli_fail(err, errlen, "too many modes in --modes");
         o->mode[o->n_modes++] = m;
         if (!p[n])
             return 0;
@@ -415,7 +407,7 @@ static int parse_cmdline(int argc, char **argv, cmp_opts *o, char *err,
     if ((rc = scan_args(argc, argv, o, err, errlen)))
         return rc;
     if (!o->input)
-        return fail(err, errlen, "compare needs a URL list: -i FILE");
+        return cli_fail(err, errlen, "compare needs a URL list: -i FILE");
     if ((rc = parse_modes(o, err, errlen)))
         return rc;
     return check_get_opts(o, err, errlen);
@@ -1030,12 +1022,12 @@ static int check_paths(const cmp_opts *o, char *err, size_t errlen)
     if (strcmp(o->input, "-")) {
         int fd = open(o->input, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-            return fail(err, errlen, "cannot read %s: %s", o->input,
+            return cli_fail(err, errlen, "cannot read %s: %s", o->input,
                         strerror(errno));
         int isdir = !fstat(fd, &st) && S_ISDIR(st.st_mode);
         close(fd);
         if (isdir)
-            return fail(err, errlen, "cannot read %s: %s", o->input,
+            return cli_fail(err, errlen, "cannot read %s: %s", o->input,
                         strerror(EISDIR));
     }
     if (!o->outdir)
@@ -1046,9 +1038,9 @@ static int check_paths(const cmp_opts *o, char *err, size_t errlen)
             int n = snprintf(path, sizeof path, "%s/%s-%ld", o->outdir,
                              o->mode[i]->name, r);
             if (n < 0 || (size_t)n >= sizeof path)
-                return fail(err, errlen, "--output: path too long");
+                return cli_fail(err, errlen, "--output: path too long");
             if (!lstat(path, &st))
-                return fail(err, errlen, "%s exists; compare saves each "
+                return cli_fail(err, errlen, "%s exists; compare saves each "
                             "run into a new directory", path);
         }
     return 0;

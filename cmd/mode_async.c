@@ -37,20 +37,10 @@ int mode_async(run *r)
         while (!eof && fetch_loop_active(loop) < jobs &&
                (fetch_loop_active(loop) == 0 || run_input_ready(r))) {
             const char *url;
-            int rc = run_next(r, &url, err, sizeof err);
-            if (rc == 0) {
-                eof = 1;
-            } else if (rc < 0) {
-                run_emit_bad_line(r, err);
-            } else {
-                fetch_xfer *x = fetch_xfer_new(&r->fo, url, NULL);
-                if (!x) {
-                    fprintf(stderr, "gather: out of memory\n");
-                    result = -1;
-                    goto out;
-                }
-                if (fetch_xfer_done(x) || fetch_loop_add(loop, x))
-                    run_finish_xfer(r, x);
+            if (run_take(r, &url, &eof) && run_start_on_loop(r, loop, url)) {
+                fprintf(stderr, "gather: out of memory\n");
+                result = -1;
+                goto out;
             }
         }
         if (eof && fetch_loop_active(loop) == 0)

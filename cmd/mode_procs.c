@@ -63,20 +63,15 @@ int mode_procs(run *r)
         while (!eof && pool_idle(p) > 0 &&
                (pool_busy(p) == 0 || run_input_ready(r))) {
             const char *url;
-            int rc = run_next(r, &url, err, sizeof err);
-            if (rc == 0) {
-                eof = 1;
-            } else if (rc < 0) {
-                run_emit_bad_line(r, err);
-            } else {
-                char *tag = strdup(url);
-                if (!tag) {
-                    fprintf(stderr, "gather: out of memory\n");
-                    result = -1;
-                    goto out;
-                }
-                pool_submit(p, url, strlen(url), -1, tag);
+            if (!run_take(r, &url, &eof))
+                continue;
+            char *tag = strdup(url);
+            if (!tag) {
+                fprintf(stderr, "gather: out of memory\n");
+                result = -1;
+                goto out;
             }
+            pool_submit(p, url, strlen(url), -1, tag);
         }
         if (eof && pool_busy(p) == 0)
             break;

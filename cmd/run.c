@@ -168,6 +168,27 @@ int run_next(run *r, const char **url, char *err, size_t errlen)
     }
 }
 
+int run_take(run *r, const char **url, int *eof)
+{
+    char err[512];
+    int rc = run_next(r, url, err, sizeof err);
+    if (rc == 0)
+        *eof = 1;
+    else if (rc < 0)
+        run_emit_bad_line(r, err);
+    return rc > 0;
+}
+
+int run_start_on_loop(run *r, fetch_loop *loop, const char *url)
+{
+    fetch_xfer *x = fetch_xfer_new(&r->fo, url, NULL);
+    if (!x)
+        return -1;
+    if (fetch_xfer_done(x) || fetch_loop_add(loop, x))
+        run_finish_xfer(r, x);
+    return 0;
+}
+
 /* The charset parameter of a content type, copied into buf, or NULL. */
 static const char *charset_of(const char *ct, char *buf, size_t cap)
 {

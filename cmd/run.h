@@ -97,6 +97,16 @@ int run_input_ready(run *r);
  * run_emit_bad_line(). */
 int run_next(run *r, const char **url, char *err, size_t errlen);
 
+/* The input step of every mode: the next URL to start. Returns 1 and
+ * *url (valid until the next call), or 0 when there is none: at the end
+ * of input (*eof set) or after recording a bad input line. */
+int run_take(run *r, const char **url, int *eof);
+
+/* The start step of the loop modes: a transfer of url on loop, or, when it
+ * cannot start (a bad URL), its record at once. Returns 0, or -1 when out
+ * of memory. */
+int run_start_on_loop(run *r, fetch_loop *loop, const char *url);
+
 /* Parses res's body when it is HTML and parsing is on, then builds its
  * record. Returns the malloced record line (NULL when out of memory) and
  * fills *oc (borrowing from res). Safe on any thread or process. */
