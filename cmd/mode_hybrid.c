@@ -221,6 +221,9 @@ int mode_hybrid(run *r)
         dispatch(&h);
         if (pool_poll(h.p, 0, on_parsed, &h) < 0)
             goto out;
+        /* Workers that just answered take the next bodies now, not after
+         * the next wait for network events. */
+        dispatch(&h);
         report_tick(r->rep);
     }
     result = 0;
