@@ -868,7 +868,7 @@ static double median_of(const cmp_mode *m, int repeat, int f, double *v)
 
 /* Reduces a mode's completed runs to its figures. Returns 0 or -1 when
  * out of memory. */
-static int summarise_mode(cmp_mode *m, int repeat, int cores)
+static int summarise_mode(cmp_mode *m, int repeat)
 {
     double *v = malloc((size_t)repeat * sizeof *v);
     if (!v)
@@ -904,7 +904,7 @@ static int summarise_mode(cmp_mode *m, int repeat, int cores)
     m->cpu_bound =
         m->has_data &&
         (cpu > net ||
-         (m->proc_s > 0 && m->cpu_s >= CMP_CPU_SHARE * cores * m->proc_s));
+         (m->proc_s > 0 && m->cpu_s >= CMP_CPU_SHARE * m->proc_s));
     return make_cdf(m);
 }
 
@@ -1132,7 +1132,7 @@ int compare_main(int argc, char **argv)
     }
 
     for (size_t i = 0; i < c.n_modes; i++)
-        if (summarise_mode(&c.modes[i], c.repeat, c.cores)) {
+        if (summarise_mode(&c.modes[i], c.repeat)) {
             rc = say_error(EXIT_FATAL, "out of memory");
             goto out;
         }

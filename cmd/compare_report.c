@@ -19,8 +19,9 @@ const char *const cmp_phase_names[CMP_N_PHASES] = {
 const char cmp_bound_rule[] =
     "cpu when parse_wait + parse exceed dns + connect + tls + ttfb + "
     "transfer (phase sums of a run), or when CPU time (user + sys) reaches "
-    "0.8 x cores x the process's wall time (proc s, startup included, as "
-    "CPU time includes it); network otherwise";
+    "0.8 x the process's wall time (proc s, startup included, as CPU time "
+    "includes it): a core was busy all along, as an event loop that "
+    "parses is; network otherwise";
 
 static const char *const figures_note =
     "wall, req/s, MB/s, cpu, RSS and ctx sw: median of the completed runs; "

@@ -152,7 +152,7 @@ def phases: ["queue","dns","connect","tls","ttfb","transfer","write","parse_wait
     (if $o.cdf == [range(0; $n) as $i | [$lat[$i], ($i + 1) / $n]] then empty else "cdf" end),
     ($o.phases_ms as $p
      | (($p.parse_wait + $p.parse) > ($p.dns + $p.connect + $p.tls + $p.ttfb + $p.transfer)
-        or $o.cpu_s >= $rep[0].cpu_share * $rep[0].cores * $o.process_s) as $cpu
+        or $o.cpu_s >= $rep[0].cpu_share * $o.process_s) as $cpu
      | if $o.bound == (if $cpu then "cpu" else "network" end) then empty else "bound" end)
   ]
 | if length == 0 then "ok" else "differs: " + join(", ") end
