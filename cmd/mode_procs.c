@@ -27,7 +27,7 @@ static void *fetch_and_parse(void *ctx, const void *req, size_t len, int fd,
         return NULL;
     memcpy(url, req, len);
     url[len] = '\0';
-    fetch_xfer *x = fetch_xfer_new(&r->fo, url, NULL);
+    fetch_xfer *x = fetch_xfer_new(&r->fo, url);
     if (!x)
         return NULL;
     fetch_xfer_perform(x);

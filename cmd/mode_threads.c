@@ -109,7 +109,7 @@ int mode_threads(run *r)
         pthread_mutex_unlock(&c.lock);
 
         job *j = malloc(sizeof *j);
-        fetch_xfer *x = fetch_xfer_new(&r->fo, url, NULL);
+        fetch_xfer *x = fetch_xfer_new(&r->fo, url);
         if (!j || !x) {
             free(j);
             fetch_xfer_free(x);

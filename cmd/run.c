@@ -181,7 +181,7 @@ int run_take(run *r, const char **url, int *eof)
 
 int run_start_on_loop(run *r, fetch_loop *loop, const char *url)
 {
-    fetch_xfer *x = fetch_xfer_new(&r->fo, url, NULL);
+    fetch_xfer *x = fetch_xfer_new(&r->fo, url);
     if (!x)
         return -1;
     if (fetch_xfer_done(x) || fetch_loop_add(loop, x))

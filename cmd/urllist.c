@@ -96,6 +96,22 @@ static ssize_t fill(urllist *u)
     return n;
 }
 
+/* fill(), noting the end of input; -1 with a message in err when the
+ * list cannot be read. */
+static int refill(urllist *u, char *err, size_t errlen)
+{
+    ssize_t r = fill(u);
+    if (r < 0) {
+        snprintf(err, errlen, "reading URL list: %s",
+                 strerror(errno ? errno : EIO));
+        u->error = 1;
+        return -1;
+    }
+    if (r == 0)
+        u->eof = 1;
+    return 0;
+}
+
 int urllist_ready(urllist *u)
 {
     if (u->eof || u->error || u->fd < 0 ||
@@ -126,15 +142,8 @@ int urllist_next(urllist *u, const char **url, size_t *lineno, char *err,
         /* The limit is on the line without its terminator. */
         size_t content = n && line[n - 1] == '\r' ? n - 1 : n;
         if (!nl && !u->eof && content <= URLLIST_MAX_LINE) {
-            ssize_t r = fill(u);
-            if (r < 0) {
-                snprintf(err, errlen, "reading URL list: %s",
-                         strerror(errno ? errno : EIO));
-                u->error = 1;
+            if (refill(u, err, errlen))
                 return -2;
-            }
-            if (r == 0)
-                u->eof = 1;
             continue;
         }
         if (!nl && !avail && u->eof) {
@@ -151,15 +160,8 @@ int urllist_next(urllist *u, const char **url, size_t *lineno, char *err,
             u->start = u->len = 0;
             if (u->eof)
                 goto toolong;
-            ssize_t r = fill(u);
-            if (r < 0) {
-                snprintf(err, errlen, "reading URL list: %s",
-                         strerror(errno ? errno : EIO));
-                u->error = 1;
+            if (refill(u, err, errlen))
                 return -2;
-            }
-            if (r == 0)
-                u->eof = 1;
             continue;
         }
         u->start += n + (nl != NULL);

@@ -113,7 +113,7 @@ typedef struct fetch_xfer fetch_xfer;
  * fetched (malformed, unsupported scheme, output file cannot be created),
  * the transfer is already finished: fetch_xfer_done() is true and the
  * result carries the error. */
-fetch_xfer *fetch_xfer_new(const fetch_opts *o, const char *url, void *user);
+fetch_xfer *fetch_xfer_new(const fetch_opts *o, const char *url);
 void fetch_xfer_free(fetch_xfer *x);
 
 /* True once the transfer has finished, successfully or not. */
@@ -129,7 +129,6 @@ void fetch_xfer_perform(fetch_xfer *x);
 /* The result; valid until fetch_xfer_free(). Complete once done. */
 fetch_result *fetch_xfer_result(fetch_xfer *x);
 
-void *fetch_xfer_user(const fetch_xfer *x);
 
 /* ---- the event loop: many transfers on one thread ---- */
 

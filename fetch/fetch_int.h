@@ -56,7 +56,6 @@ void fetch_file_remove_part(const char *part);
 struct fetch_xfer {
     const fetch_opts *o;    /* borrowed */
     CURL *easy;             /* owned */
-    void *user;             /* borrowed */
     fetch_result r;
     int done;
     int saving;             /* file is open (or being opened by the writer) */

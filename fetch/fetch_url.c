@@ -27,6 +27,20 @@ static int is_http_scheme(CURLU *u)
     return ok;
 }
 
+/* Sets u to url (absolute, or relative to what u holds) and checks that
+ * the result is http(s). Returns 0, FETCH_EURL or FETCH_ESCHEME. */
+static int set_http_url(CURLU *u, const char *url, unsigned flags)
+{
+    switch (curl_url_set(u, CURLUPART_URL, url, flags)) {
+    case CURLUE_OK:
+        return is_http_scheme(u) ? FETCH_OK : FETCH_ESCHEME;
+    case CURLUE_UNSUPPORTED_SCHEME:
+        return FETCH_ESCHEME;
+    default:
+        return FETCH_EURL;
+    }
+}
+
 /* Browsers strip leading and trailing blanks and drop tabs and newlines
  * anywhere in an href; do the same before curl sees it. */
 static char *clean_ref(const char *ref)
@@ -65,21 +79,10 @@ static int resolve_with(const CURLU *b, const char *ref, char **out)
      * itself. curl 7.88 resolves those to the base's directory instead,
      * so they never reach it. */
     int self = b && (cref[0] == '\0' || cref[0] == '#');
-    if (!self) {
-        switch (curl_url_set(u, CURLUPART_URL, cref, RESOLVE_FLAGS)) {
-        case CURLUE_OK:
-            break;
-        case CURLUE_UNSUPPORTED_SCHEME:
-            result = FETCH_ESCHEME;
-            goto out;
-        default:
-            goto out;
-        }
-    }
-    if (!is_http_scheme(u)) {
-        result = FETCH_ESCHEME;
+    if ((result = self ? (is_http_scheme(u) ? FETCH_OK : FETCH_ESCHEME)
+                       : set_http_url(u, cref, RESOLVE_FLAGS)))
         goto out;
-    }
+    result = FETCH_EURL;
     if (curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
         goto out;
@@ -232,19 +235,9 @@ int fetch_name_for_url(const char *url, char *out, size_t cap)
         goto out;
     }
     out[0] = '\0';
-    switch (curl_url_set(u, CURLUPART_URL, url, CURLU_ALLOW_SPACE)) {
-    case CURLUE_OK:
-        break;
-    case CURLUE_UNSUPPORTED_SCHEME:
-        result = FETCH_ESCHEME;
+    if ((result = set_http_url(u, url, CURLU_ALLOW_SPACE)))
         goto out;
-    default:
-        goto out;
-    }
-    if (!is_http_scheme(u)) {
-        result = FETCH_ESCHEME;
-        goto out;
-    }
+    result = FETCH_EURL;
     if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
         goto out;

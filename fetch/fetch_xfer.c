@@ -304,13 +304,12 @@ static void setup_resume(fetch_xfer *x)
     x->resume_from = (uint64_t)st.st_size;
 }
 
-fetch_xfer *fetch_xfer_new(const fetch_opts *o, const char *url, void *user)
+fetch_xfer *fetch_xfer_new(const fetch_opts *o, const char *url)
 {
     fetch_xfer *x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
     x->o = o;
-    x->user = user;
     x->file.fd = -1;
     x->t_created = fetch_now_ms();
     if (!(x->r.url = strdup(url)) || !(x->md = EVP_MD_CTX_new()) ||
@@ -385,11 +384,6 @@ int fetch_xfer_done(const fetch_xfer *x)
 fetch_result *fetch_xfer_result(fetch_xfer *x)
 {
     return &x->r;
-}
-
-void *fetch_xfer_user(const fetch_xfer *x)
-{
-    return x->user;
 }
 
 void fetch_xfer_fail(fetch_xfer *x, const char *msg)
