@@ -60,10 +60,12 @@ for m in "${MODES[@]}"; do
   check_eq "$(server_count "$k-flaky")" 3 "$WHAT: requests the server saw for $flaky"
   check_body "$flaky502" "ok $k-flaky502
 " 3
-  # Two resets, then "ok KEY" (a silent libcurl resend may save an attempt,
-  # so 2 or 3 attempts, and at least 3 requests on the server).
+  # Two resets, then "ok KEY". libcurl silently resends a request whose
+  # reused connection was reset, and may do so on each of several pooled
+  # connections, so 1 to 3 attempts of ours; the server's count (at least
+  # 3 requests) is what shows every reset was followed by another request.
   a=$(rec "$flaky_reset" attempts)
-  [ "$a" = 2 ] || [ "$a" = 3 ] || fail "$WHAT: $flaky_reset took $a attempts, expected 2 or 3"
+  [ "$a" -ge 1 ] && [ "$a" -le 3 ] || fail "$WHAT: $flaky_reset took $a attempts, expected 1 to 3"
   check_body "$flaky_reset" "ok $k-freset
 " "$a"
   n=$(server_count "$k-freset")
