@@ -1,9 +1,12 @@
 /* parse_html: the HTML extractor. libxml2's HTML parser reads the page
  * and SAX callbacks collect the title, description, <base>, links, images
  * and visible words, with no tree built; links are resolved afterwards,
- * once <base> is known, and made unique. Only XPath fields need a tree. */
+ * once <base> is known, and made unique. Only XPath fields need a tree.
+ * The module's shared pieces live here too: parse_strerror(), global
+ * set-up, and the helpers of parse_int.h. */
 #define _GNU_SOURCE
 #include "parse.h"
+#include "parse_int.h"
 
 #include <libxml/HTMLparser.h>
 #include <libxml/xpath.h>
@@ -44,7 +47,7 @@ void parse_global_cleanup(void)
     xmlCleanupParser();
 }
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
+void parse_errf(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     if (!err || !errlen)
@@ -56,7 +59,7 @@ static void errf(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- string lists ---- */
 
-static int strv_push(parse_strv *v, char *s)
+int parse_strv_push(parse_strv *v, char *s)
 {
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 16;
@@ -70,7 +73,7 @@ static int strv_push(parse_strv *v, char *s)
     return 0;
 }
 
-static void strv_clear(parse_strv *v)
+void parse_strv_clear(parse_strv *v)
 {
     for (size_t i = 0; i < v->n; i++)
         free(v->v[i]);
@@ -82,10 +85,10 @@ void parse_page_clear(parse_page *p)
 {
     free(p->title);
     free(p->description);
-    strv_clear(&p->links);
-    strv_clear(&p->images);
+    parse_strv_clear(&p->links);
+    parse_strv_clear(&p->images);
     for (size_t i = 0; i < p->n_fields; i++)
-        strv_clear(&p->fields[i]);
+        parse_strv_clear(&p->fields[i]);
     free(p->fields);
     memset(p, 0, sizeof *p);
 }
@@ -221,7 +224,7 @@ static const char *attr(const xmlChar **atts, const char *name)
 static void push_copy(walk *w, parse_strv *v, const char *s)
 {
     char *c = s ? strdup(s) : NULL;
-    if (s && (!c || strv_push(v, c))) {
+    if (s && (!c || parse_strv_push(v, c))) {
         free(c);
         w->failed = 1;
     }
@@ -368,7 +371,7 @@ static int resolve_all(const parse_opts *o, const char *base,
         }
         if (dup)
             continue;
-        if (strv_push(out, abs[i])) {
+        if (parse_strv_push(out, abs[i])) {
             result = -1;
             goto out;
         }
@@ -400,7 +403,7 @@ int parse_xpath_check(const char *expr, char *err, size_t errlen)
         (ctx = xmlXPathNewContext(doc)) && (r = xmlXPathCompiledEval(c, ctx)))
         result = PARSE_OK;
     else
-        errf(err, errlen, "invalid XPath expression: %s", expr);
+        parse_errf(err, errlen, "invalid XPath expression: %s", expr);
     xmlXPathFreeObject(r);
     xmlXPathFreeContext(ctx);
     xmlFreeDoc(doc);
@@ -421,7 +424,7 @@ static int eval_field(xmlXPathContextPtr ctx, const char *expr, parse_strv *v)
             xmlChar *t = xmlNodeGetContent(r->nodesetval->nodeTab[i]);
             char *s = collapse(t ? (const char *)t : "");
             xmlFree(t);
-            if (!s || strv_push(v, s)) {
+            if (!s || parse_strv_push(v, s)) {
                 free(s);
                 result = PARSE_ENOMEM;
                 break;
@@ -431,7 +434,7 @@ static int eval_field(xmlXPathContextPtr ctx, const char *expr, parse_strv *v)
         xmlChar *t = xmlXPathCastToString(r);
         char *s = t ? collapse((const char *)t) : NULL;
         xmlFree(t);
-        if (!s || strv_push(v, s)) {
+        if (!s || parse_strv_push(v, s)) {
             free(s);
             result = PARSE_ENOMEM;
         }
@@ -516,7 +519,7 @@ int parse_html(const char *buf, size_t len, const char *url,
     char *base = NULL;
 
     if (len > (size_t)INT32_MAX) {
-        errf(err, errlen, "document too large");
+        parse_errf(err, errlen, "document too large");
         return PARSE_EPARSE;
     }
     /* The page facts come from SAX events: no tree is built for them. */
@@ -529,7 +532,7 @@ int parse_html(const char *buf, size_t len, const char *url,
         w.failed = 1;
     if (w.failed) {
         result = PARSE_ENOMEM;
-        errf(err, errlen, "out of memory");
+        parse_errf(err, errlen, "out of memory");
         goto out;
     }
     /* <base href> is itself relative to the page's URL. */
@@ -541,7 +544,7 @@ int parse_html(const char *buf, size_t len, const char *url,
     if (!base || resolve_all(o, base, &w.raw_links, &out->links) ||
         resolve_all(o, base, &w.raw_images, &out->images)) {
         result = PARSE_ENOMEM;
-        errf(err, errlen, "out of memory");
+        parse_errf(err, errlen, "out of memory");
         goto out;
     }
     if (o && o->n_fields) {
@@ -550,15 +553,15 @@ int parse_html(const char *buf, size_t len, const char *url,
         if (!(out->fields = calloc(o->n_fields, sizeof *out->fields)) ||
             (doc && !(xctx = xmlXPathNewContext(doc)))) {
             result = PARSE_ENOMEM;
-            errf(err, errlen, "out of memory");
+            parse_errf(err, errlen, "out of memory");
             goto out;
         }
         out->n_fields = o->n_fields;
         for (size_t i = 0; xctx && i < o->n_fields; i++) {
             if ((result = eval_field(xctx, o->fields[i].expr,
                                      &out->fields[i]))) {
-                errf(err, errlen, "XPath field %s: %s", o->fields[i].name,
-                     parse_strerror(result));
+                parse_errf(err, errlen, "XPath field %s: %s",
+                           o->fields[i].name, parse_strerror(result));
                 goto out;
             }
         }
@@ -568,8 +571,8 @@ out:
     free(base);
     free(w.base);
     free(w.title);
-    strv_clear(&w.raw_links);
-    strv_clear(&w.raw_images);
+    parse_strv_clear(&w.raw_links);
+    parse_strv_clear(&w.raw_images);
     if (doc)
         xmlFreeDoc(doc);
     return result;
