@@ -22,7 +22,9 @@ typedef enum parse_code { PARSE_ERRORS(PARSE_ENUM) PARSE_NCODES } parse_code;
 
 const char *parse_strerror(parse_code code);
 
-/* Initialises libxml2. Call once before any thread starts. */
+/* Initialises libxml2 and turns off its loading of external entities and
+ * DTDs for the whole process: no document can make gather read a file or
+ * a URL. Call once before any thread starts. */
 void parse_global_init(void);
 void parse_global_cleanup(void);
 

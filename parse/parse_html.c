@@ -35,11 +35,24 @@ static void silent(void *ctx, const char *msg, ...)
     (void)msg;
 }
 
+/* gather never needs a DTD or an external entity, so libxml2's loader for
+ * them refuses all: no parser option, present or future, can then make a
+ * fetched document read a local file or a URL. */
+static xmlParserInputPtr no_loader(const char *url, const char *id,
+                                   xmlParserCtxtPtr ctxt)
+{
+    (void)url;
+    (void)id;
+    (void)ctxt;
+    return NULL;
+}
+
 void parse_global_init(void)
 {
     xmlInitParser();
     xmlThrDefSetGenericErrorFunc(NULL, silent);
     xmlSetGenericErrorFunc(NULL, silent);
+    xmlSetExternalEntityLoader(no_loader);
 }
 
 void parse_global_cleanup(void)
