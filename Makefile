@@ -13,6 +13,8 @@ PREFIX   ?= /usr/local
 SRCS     := $(wildcard fetch/*.c parse/*.c cmd/*.c)
 LIBSRCS  := $(filter-out cmd/main.c,$(SRCS))
 UNITS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+# Linked into every unit test: finding and running the data cases.
+UNITLIB  := tests/unit/unit_cases.c
 
 OBJ      = $(patsubst %.c,$(1)/%.o,$(2))
 # V=1 shows the full compiler lines.
@@ -52,7 +54,7 @@ build/test/gather: $(call OBJ,build/test,$(SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # --- tests --------------------------------------------------------------
-build/tests/%: tests/unit/%.c $(call OBJ,build/asan,$(LIBSRCS))
+build/tests/%: tests/unit/%.c $(call OBJ,build/asan,$(UNITLIB) $(LIBSRCS))
 	@mkdir -p $(dir $@); echo '  CC   $@'
 	$(CC) $(WARN) $(SANFLAGS) $(CPPFLAGS) -I. $^ -o $@ $(LDLIBS) -lcmocka
 

@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "cmd/record.h"
 #include "fetch/fetch.h"
 #include "parse/parse.h"
+#include "unit_cases.h"
 
 #define CASES "cases"
 #define PAGE "http://example.com/dir/page.html"
@@ -44,31 +44,6 @@ static int group_teardown(void **state)
     (void)state;
     fetch_global_cleanup();
     return 0;
-}
-
-/* Reads a whole file into a malloced, NUL-terminated buffer. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    for (size_t got; buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
-        n += got;
-        if (cap - n < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb)
-                free(buf);
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 /* ---- the data cases ---- */
@@ -111,10 +86,10 @@ static void run_case(void **state)
     char path[512], err[512] = "";
     size_t html_len, json_len;
 
-    snprintf(path, sizeof path, CASES "/%s.html", name);
-    char *html = slurp(path, &html_len);
-    snprintf(path, sizeof path, CASES "/%s.json", name);
-    char *text = slurp(path, &json_len);
+    snprintf(path, sizeof path, "%s.html", name);
+    char *html = unit_slurp(path, &html_len);
+    snprintf(path, sizeof path, "%s.json", name);
+    char *text = unit_slurp(path, &json_len);
     if (!html || !text) {
         free(html);
         free(text);
@@ -174,41 +149,6 @@ static void run_case(void **state)
         fail_msg("%s: %s", name, err);
     if (mismatches)
         fail_msg("%s: %d field(s) differ", name, mismatches);
-}
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Lists the case names (file names without ".html"), sorted. */
-static char **list_cases(size_t *n)
-{
-    DIR *d = opendir(CASES);
-    char **names = NULL;
-    size_t cap = 0;
-    struct dirent *e;
-
-    *n = 0;
-    if (!d)
-        return NULL;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len <= 5 || strcmp(e->d_name + len - 5, ".html"))
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 32;
-            char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn)
-                break;
-            names = nn;
-        }
-        names[(*n)++] = strndup(e->d_name, len - 5);
-    }
-    closedir(d);
-    if (*n)
-        qsort(names, *n, sizeof *names, by_name);
-    return names;
 }
 
 /* ---- generated documents ---- */
@@ -324,7 +264,7 @@ static void test_external_entity_not_expanded(void **state)
     (void)state;
     /* The test means something only if the file would leak "root:". */
     size_t plen;
-    char *passwd = slurp("/etc/passwd", &plen);
+    char *passwd = unit_slurp("/etc/passwd", &plen);
     if (!passwd || !strstr(passwd, "root:")) {
         free(passwd);
         skip();
@@ -495,25 +435,8 @@ int main(void)
     int failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
 
     /* One test per case file, named after it. */
-    size_t n = 0;
-    char **names = list_cases(&n);
-    struct CMUnitTest *cases = calloc(n ? n : 1, sizeof *cases);
-    for (size_t i = 0; cases && i < n; i++)
-        cases[i] = (struct CMUnitTest){.name = names[i],
-                                       .test_func = run_case,
-                                       .initial_state = names[i]};
-    if (n < 12 || !cases) {
-        /* Run from the wrong directory, or the cases are gone. */
-        fprintf(stderr, "test_parse: only %zu cases in ./" CASES "\n", n);
-        failed++;
-    } else {
-        failed += _cmocka_run_group_tests("parse_cases", cases, n,
-                                          group_setup, group_teardown);
-    }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    free(cases);
+    failed += unit_run_cases("parse_cases", CASES, ".html", 12, run_case,
+                             group_setup, group_teardown);
     parse_global_cleanup();
     return failed ? 1 : 0;
 }
