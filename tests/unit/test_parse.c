@@ -1,7 +1,8 @@
 /* test_parse: parse_html() and its XPath fields. The extraction cases are
  * data: each cases/NAME.html is parsed as fetched from the "url" of
  * cases/NAME.json, links are resolved with the real resolver, and the
- * record is compared with the rest of that file. The C tests below cover
+ * record is compared with the rest of that file. The --xpath cases are
+ * data too, in cases/fields/ (see run_field_case). The C tests below cover
  * what data files cannot: generated documents, XPath and error paths. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -149,6 +150,100 @@ static void run_case(void **state)
         fail_msg("%s: %s", name, err);
     if (mismatches)
         fail_msg("%s: %d field(s) differ", name, mismatches);
+}
+
+/* ---- the --xpath field cases ---- */
+
+#define MAX_FIELDS 16
+
+/* Reads the NAME=XPATH lines of text into f, in place; blank lines and
+ * lines starting with '#' are skipped. Returns how many, or -1 for a line
+ * without '=' or more than MAX_FIELDS fields. */
+static int read_fields(char *text, parse_field *f)
+{
+    int n = 0;
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        line[strcspn(line, "\r")] = '\0';
+        if (!*line || *line == '#')
+            continue;
+        char *eq = strchr(line, '=');
+        if (!eq || n == MAX_FIELDS)
+            return -1;
+        *eq = '\0';
+        f[n++] = (parse_field){.name = line, .expr = eq + 1};
+    }
+    return n;
+}
+
+/* cases/fields/NAME.html is parsed with the fields of NAME.fields, as
+ * --xpath NAME=XPATH gives them, and the "fields" object of the record
+ * (what users see) is compared with NAME.json. When NAME.json holds a
+ * string instead of an object, the parse must fail with a message that
+ * contains the string. */
+static void run_field_case(void **state)
+{
+    const char *name = *state;
+    char path[512], err[256] = "", why[640] = "";
+    size_t html_len, spec_len;
+    parse_field fields[MAX_FIELDS];
+    json_error_t je = {.text = ""};
+
+    snprintf(path, sizeof path, "%s.html", name);
+    char *html = unit_slurp(path, &html_len);
+    snprintf(path, sizeof path, "%s.fields", name);
+    char *spec = unit_slurp(path, &spec_len);
+    snprintf(path, sizeof path, "%s.json", name);
+    json_t *want = json_load_file(path, JSON_DECODE_ANY, &je);
+    int n = spec ? read_fields(spec, fields) : -1;
+    if (!html || n <= 0 || !want) {
+        free(html);
+        free(spec);
+        json_decref(want);
+        fail_msg("%s: cannot read the case (%d fields) %s", name, n, je.text);
+    }
+
+    parse_opts o = {.resolve = resolve_cb, .fields = fields,
+                    .n_fields = (size_t)n};
+    parse_page page = {0};
+    json_t *got = NULL;
+    int rc = parse_html(html, html_len, PAGE, NULL, &o, &page, err,
+                        sizeof err);
+    if (rc == PARSE_OK) {
+        fetch_result r = {.url = (char *)PAGE};
+        char *line = record_json(&r, &page, fields, NULL);
+        json_t *rec = line ? json_loads(line, 0, NULL) : NULL;
+        got = json_incref(json_object_get(rec, "fields"));
+        json_decref(rec);
+        free(line);
+    }
+    parse_page_clear(&page);
+
+    if (json_is_string(want)) {
+        if (rc == PARSE_OK)
+            snprintf(why, sizeof why, "parsed, want an error");
+        else if (!strstr(err, json_string_value(want)))
+            snprintf(why, sizeof why, "message [%s] lacks [%s]", err,
+                     json_string_value(want));
+    } else if (rc != PARSE_OK) {
+        snprintf(why, sizeof why, "parse_html %d: %s", rc, err);
+    } else if (!json_equal(got, want)) {
+        const size_t flags = JSON_INDENT(2) | JSON_SORT_KEYS;
+        char *ws = json_dumps(want, flags), *gs = json_dumps(got, flags);
+        print_error("%s: want\n%s\n%s: got\n%s\n", name, ws, name,
+                    gs ? gs : "(no fields)");
+        free(ws);
+        free(gs);
+        snprintf(why, sizeof why, "fields differ");
+    }
+    free(html);
+    free(spec);
+    json_decref(want);
+    json_decref(got);
+    if (why[0])
+        fail_msg("%s: %s", name, why);
 }
 
 /* ---- generated documents ---- */
@@ -437,6 +532,8 @@ int main(void)
     /* One test per case file, named after it. */
     failed += unit_run_cases("parse_cases", CASES, ".html", 12, run_case,
                              group_setup, group_teardown);
+    failed += unit_run_cases("field_cases", CASES "/fields", ".fields", 6,
+                             run_field_case, group_setup, group_teardown);
     parse_global_cleanup();
     return failed ? 1 : 0;
 }
