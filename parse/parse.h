@@ -1,8 +1,11 @@
-/* parse: turns fetched bytes into page facts with libxml2's HTML parser.
+/* parse: turns fetched bytes into records: page facts with libxml2's HTML
+ * parser, and robots.txt rules.
  *
- * Ownership: a parse_page owns every string in it; parse_page_clear()
- * releases them. parse_html() is thread-safe once parse_global_init() has
- * run (once, before any thread starts); each call uses its own parser.
+ * Ownership: what a function returns or fills in is owned by the caller
+ * and released with the matching _clear() or _free(); strings passed in
+ * are borrowed for the call. Every function here is thread-safe once
+ * parse_global_init() has run (once, before any thread starts); each call
+ * uses its own parser.
  */
 #ifndef GATHER_PARSE_H
 #define GATHER_PARSE_H
@@ -80,5 +83,64 @@ int parse_xpath_check(const char *expr, char *err, size_t errlen);
 
 /* Releases what p owns and zeroes it. */
 void parse_page_clear(parse_page *p);
+
+/* ---- robots.txt (RFC 9309) ----
+ *
+ * What the caller decides, not this parser: a 2xx robots.txt is parsed
+ * here; a 4xx one (404 included) means there are no rules, so every path
+ * is allowed (pass NULL, or parse an empty body); a 5xx one, or none
+ * because the server could not be reached, means every path is disallowed
+ * until a later fetch succeeds (RFC 9309 2.3.1.3 and 2.3.1.4). */
+
+/* What parse_robots_new() reads of a body; the rest is ignored, as
+ * RFC 9309 2.5 allows and Google does. */
+#define PARSE_ROBOTS_MAX (500 * 1024)
+
+typedef struct parse_robots parse_robots;
+
+/* Parses len bytes of a robots.txt body for the crawler whose product
+ * token leads agent ("gather" in "gather/0.1.0"; letters, '_' and '-').
+ * Any bytes are accepted: a UTF-8 BOM, CR, LF or CRLF line ends, comments,
+ * a missing final newline, binary junk (lines that are not records are
+ * skipped). Only the first PARSE_ROBOTS_MAX bytes are read, up to the last
+ * line end within them.
+ *
+ * The rules kept are those of every group whose user-agent names the token
+ * (case-insensitively; "gather/2" and "GATHER" do, "gatherbot" does not),
+ * merged; when no group names it, those of every "*" group, merged; else
+ * none. Crawl-delay is the first valid one in those groups. Sitemap lines
+ * count wherever they stand.
+ *
+ * Returns a handle for parse_robots_free(), or NULL only when out of
+ * memory. The handle is read-only: any number of threads may query it at
+ * once. */
+parse_robots *parse_robots_new(const char *buf, size_t len, const char *agent);
+
+/* Releases r. NULL is a no-op. */
+void parse_robots_free(parse_robots *r);
+
+/* Returns 1 when the rules let the crawler fetch path_and_query (the URL's
+ * path and "?query" as sent, without scheme, host or "#fragment"; "" counts
+ * as "/"), else 0. The longest matching Allow or Disallow pattern decides,
+ * Allow on a tie; no match allows, and so does r == NULL (no robots.txt).
+ * "/robots.txt" itself is always allowed. Patterns use '*' for any run of
+ * bytes and a final '$' for the end of the path.
+ *
+ * Both sides are compared after the same normalisation: %XX escapes of
+ * unreserved characters (A-Z a-z 0-9 - . _ ~) are decoded, other escapes
+ * get upper-case hex, and bytes outside printable ASCII are percent-encoded
+ * (RFC 9309 2.2.2). Returns 0 when out of memory for a long path: not
+ * fetching is the safe side. */
+int parse_robots_allowed(const parse_robots *r, const char *path_and_query);
+
+/* The crawl-delay for the crawler in seconds (fractions allowed), or -1
+ * when its groups set none, or r is NULL. Not bounded here: the caller
+ * caps it. */
+double parse_robots_crawl_delay(const parse_robots *r);
+
+/* Points *out at the Sitemap URLs of the file, in file order, repeats
+ * kept, and returns how many (0 and NULL for r == NULL). Only absolute
+ * http(s) URLs are kept. The strings belong to r. */
+size_t parse_robots_sitemaps(const parse_robots *r, const char *const **out);
 
 #endif
