@@ -4,6 +4,7 @@
 #include "modes.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,13 +15,45 @@
 #define GATHER_VERSION "0"
 #endif
 
-void cli_usage(FILE *f)
+void cli_usage(FILE *f, int crawl)
 {
+    if (crawl)
+        fputs(
+        "Usage: gather crawl [OPTIONS] URL...\n"
+        "Crawl from the seed URLs breadth-first: fetch, save and parse each\n"
+        "page, then follow its links, keeping to the scope. Takes every\n"
+        "option of gather get, and these:\n"
+        "\n"
+        "Crawl:\n"
+        "  -l, --depth N           follow links N deep from the seeds (5);\n"
+        "                          0: the seeds (and sitemaps) only\n"
+        "  -p, --requisites        also fetch each page's images (img src),\n"
+        "                          at any depth\n"
+        "  -D, --domains LIST      scope: these domains and their subdomains\n"
+        "                          (comma-separated); default: the seeds' hosts\n"
+        "      --include REGEX     only URLs matching REGEX (POSIX extended;\n"
+        "                          repeatable: any of them)\n"
+        "      --exclude REGEX     never URLs matching REGEX (repeatable)\n"
+        "      --max-pages N       fetch at most N URLs\n"
+        "      --no-robots         ignore robots.txt (obeyed by default, with\n"
+        "                          its Crawl-delay and Sitemap lines)\n"
+        "      --sitemap URL       also crawl the URLs of this sitemap (index,\n"
+        "                          gzipped or not); repeatable\n"
+        "      --sort-query        sort query parameters when deduplicating\n"
+        "\n"
+        "URLs are normalised (scheme and host lower-cased, default port and\n"
+        "fragment dropped, dot segments resolved) and each is fetched once.\n"
+        "Pages recorded by an earlier run of the same command (its --jsonl or\n"
+        "OUT/.gather-journal) are not fetched again; their links are crawled.\n"
+        "\n",
+        f);
     fputs(
-        "Usage: gather get [OPTIONS] [URL...]\n"
+        crawl ? "Options shared with gather get:\n"
+              : "Usage: gather get [OPTIONS] [URL...]\n"
         "Fetch URLs concurrently, save and parse what was fetched, and write\n"
         "one JSON record per URL.\n"
-        "\n"
+        "\n", f);
+    fputs(
         "Input:\n"
         "  -i, --input FILE        URL list, one per line; '-' for stdin.\n"
         "                          Blank lines and '#' comments are skipped.\n"
@@ -38,15 +71,28 @@ void cli_usage(FILE *f)
         "Output:\n"
         "  -o, --output DIR        save bodies under DIR/host/path\n"
         "      --jsonl FILE        write one JSON record per URL; '-': stdout\n"
+        "      --records FILE      the same (for --format csv)\n"
         "      --stats FILE        write the run's summary as JSON\n"
         "      --no-parse          do not parse HTML (still hash every body)\n"
-        "      --xpath NAME=EXPR   add field NAME: string values of EXPR\n"
+        "      --field NAME=XPATH  add field NAME to each HTML page's record:\n"
+        "                          the string values of XPATH (repeatable;\n"
+        "                          --xpath is the same)\n"
+        "      --format FMT        records as jsonl (default) or csv: a\n"
+        "                          header, then a row per URL; lists are\n"
+        "                          joined with ',' inside one cell\n"
+        "      --since FILE        records of an earlier run: ask with its\n"
+        "                          ETag/Last-Modified; a 304 is 'unchanged'\n"
         "      --max-parse-size B  parse at most B bytes of a page (32 MiB)\n"
         "      --parse-timeout S   CPU/wall limit per parse in worker\n"
         "                          processes (procs, hybrid; default 30)\n"
         "      --parse-mem MB      memory limit per worker process (1024)\n"
         "      --progress, --no-progress, --summary, --no-summary\n"
         "                          force on/off (default: when stderr is a tty)\n"
+        "Politeness:\n"
+        "      --per-host N        at most N transfers at once per host\n"
+        "      --delay MS          at least MS ms between starts per host\n"
+        "      --jitter MS         plus up to MS ms at random\n"
+        "                          (a 429 answer slows its host down too)\n"
         "Network:\n"
         "      --connect-timeout S connection timeout in seconds (30)\n"
         "      --timeout S         total time per transfer in seconds (none)\n"
@@ -148,6 +194,18 @@ enum {
     OPT_OVERWRITE,
     OPT_FSYNC,
     OPT_RESTART,
+    OPT_PER_HOST,
+    OPT_DELAY,
+    OPT_JITTER,
+    OPT_FORMAT,
+    OPT_SINCE,
+    /* crawl only, from here */
+    OPT_INCLUDE,
+    OPT_EXCLUDE,
+    OPT_MAX_PAGES,
+    OPT_NO_ROBOTS,
+    OPT_SITEMAP,
+    OPT_SORT_QUERY,
 };
 
 static const struct option long_opts[] = {
@@ -157,9 +215,16 @@ static const struct option long_opts[] = {
     {"procs", required_argument, NULL, 'P'},
     {"output", required_argument, NULL, 'o'},
     {"jsonl", required_argument, NULL, OPT_JSONL},
+    {"records", required_argument, NULL, OPT_JSONL},
     {"stats", required_argument, NULL, OPT_STATS},
     {"no-parse", no_argument, NULL, OPT_NO_PARSE},
     {"xpath", required_argument, NULL, OPT_XPATH},
+    {"field", required_argument, NULL, OPT_XPATH},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"per-host", required_argument, NULL, OPT_PER_HOST},
+    {"delay", required_argument, NULL, OPT_DELAY},
+    {"jitter", required_argument, NULL, OPT_JITTER},
     {"max-parse-size", required_argument, NULL, OPT_MAX_PARSE},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
@@ -182,22 +247,55 @@ static const struct option long_opts[] = {
     {"user-agent", required_argument, NULL, 'A'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
+    /* crawl only, from here (CRAWL_FIRST) */
+    {"depth", required_argument, NULL, 'l'},
+    {"requisites", no_argument, NULL, 'p'},
+    {"domains", required_argument, NULL, 'D'},
+    {"include", required_argument, NULL, OPT_INCLUDE},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"max-pages", required_argument, NULL, OPT_MAX_PAGES},
+    {"no-robots", no_argument, NULL, OPT_NO_ROBOTS},
+    {"sitemap", required_argument, NULL, OPT_SITEMAP},
+    {"sort-query", no_argument, NULL, OPT_SORT_QUERY},
     {NULL, 0, NULL, 0},
 };
 
-#define GET_SHORTOPTS ":i:m:j:P:o:A:chV"
+#define CRAWL_FIRST "depth"
+#define GET_SHORTOPTS ":i:m:j:P:o:A:chVl:pD:"
+
+/* The number of options get takes: those before the crawl-only ones. */
+static size_t n_get_options(void)
+{
+    size_t n = 0;
+    while (strcmp(long_opts[n].name, CRAWL_FIRST))
+        n++;
+    return n;
+}
 
 const struct option *cli_get_options(size_t *n)
 {
-    *n = sizeof long_opts / sizeof *long_opts - 1;
+    *n = n_get_options();
     return long_opts;
 }
 
-static int add_field(gather_opts *o, char *spec, char *err, size_t errlen)
+/* Appends s to a list of borrowed strings. */
+static int push_str(char ***v, size_t *n, char *s)
+{
+    char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+    if (!nv)
+        return -1;
+    nv[(*n)++] = s;
+    *v = nv;
+    return 0;
+}
+
+static int add_field(gather_opts *o, const char *opt, char *spec, char *err,
+                     size_t errlen)
 {
     char *eq = strchr(spec, '=');
     if (!eq || eq == spec || !eq[1])
-        return cli_fail(err, errlen, "--xpath wants NAME=EXPR, got '%s'", spec);
+        return cli_fail(err, errlen, "%s wants NAME=XPATH, got '%s'", opt,
+                        spec);
     parse_field *f = realloc(o->fields, (o->n_fields + 1) * sizeof *f);
     if (!f)
         return cli_fail(err, errlen, "out of memory");
@@ -207,24 +305,31 @@ static int add_field(gather_opts *o, char *spec, char *err, size_t errlen)
     f[o->n_fields].expr = eq + 1;
     for (size_t i = 0; i < o->n_fields; i++)
         if (!strcmp(f[i].name, spec))
-            return cli_fail(err, errlen, "--xpath field '%s' given twice", spec);
+            return cli_fail(err, errlen, "%s '%s' given twice", opt, spec);
     char why[256];
     if (parse_xpath_check(eq + 1, why, sizeof why))
-        return cli_fail(err, errlen, "--xpath %s: %s", spec, why);
+        return cli_fail(err, errlen, "%s %s: %s", opt, spec, why);
     o->n_fields++;
     return 0;
 }
 
-int cli_parse_get(int argc, char **argv, gather_opts *o, char *err,
-                  size_t errlen)
+int cli_parse_get(int argc, char **argv, int crawl, gather_opts *o,
+                  char *err, size_t errlen)
 {
-    int c;
+    int c, li;
     long v;
     memset(o, 0, sizeof *o);
+    o->crawl = crawl;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, GET_SHORTOPTS, long_opts,
-                            NULL)) != -1) {
+                            &li)) != -1) {
+        /* The crawl-only options are errors for get, not unknowns. */
+        int crawl_only = c == 'l' || c == 'p' || c == 'D' ||
+                         (c >= OPT_INCLUDE && c <= OPT_SORT_QUERY);
+        if (crawl_only && !crawl)
+            return cli_fail(err, errlen, "%s is an option of gather crawl",
+                            argv[optind - 1]);
         switch (c) {
         case 'i':
             o->input = optarg;
@@ -265,7 +370,9 @@ int cli_parse_get(int argc, char **argv, gather_opts *o, char *err,
             o->no_parse = 1;
             break;
         case OPT_XPATH:
-            if (add_field(o, optarg, err, errlen))
+            if (add_field(o, strstr(argv[optind - 1], "--f") ? "--field"
+                                                             : "--xpath",
+                          optarg, err, errlen))
                 return EXIT_USAGE;
             break;
         case OPT_MAX_PARSE:
@@ -356,8 +463,70 @@ int cli_parse_get(int argc, char **argv, gather_opts *o, char *err,
         case OPT_RESTART:
             o->restart = 1;
             break;
+        case OPT_PER_HOST:
+            if (parse_long(optarg, 1, 100000, &o->per_host))
+                return cli_fail(err, errlen, "--per-host wants a number from "
+                                "1 to 100000, got '%s'", optarg);
+            break;
+        case OPT_DELAY:
+        case OPT_JITTER:
+            if (parse_long(optarg, 0, 3600000,
+                           c == OPT_DELAY ? &o->delay_ms : &o->jitter_ms))
+                return cli_fail(err, errlen, "--%s wants milliseconds from 0 "
+                                "to 3600000, got '%s'",
+                                c == OPT_DELAY ? "delay" : "jitter", optarg);
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "jsonl") && strcmp(optarg, "csv"))
+                return cli_fail(err, errlen, "--format wants jsonl or csv, "
+                                "got '%s'", optarg);
+            o->csv = !strcmp(optarg, "csv");
+            break;
+        case OPT_SINCE:
+            o->since = optarg;
+            break;
+        case 'l':
+            if (parse_long(optarg, 0, 1000, &v))
+                return cli_fail(err, errlen, "--depth wants a number from 0 "
+                                "to 1000, got '%s'", optarg);
+            o->depth = v ? v : -1;
+            break;
+        case 'p':
+            o->requisites = 1;
+            break;
+        case 'D':
+            for (char *save = NULL, *d = strtok_r(optarg, ",", &save); d;
+                 d = strtok_r(NULL, ",", &save))
+                if (push_str(&o->domains, &o->n_domains, d))
+                    return cli_fail(err, errlen, "out of memory");
+            if (!o->n_domains)
+                return cli_fail(err, errlen, "--domains wants a list of "
+                                "domains, got '%s'", optarg);
+            break;
+        case OPT_INCLUDE:
+        case OPT_EXCLUDE:
+            if (c == OPT_INCLUDE
+                    ? push_str(&o->include, &o->n_include, optarg)
+                    : push_str(&o->exclude, &o->n_exclude, optarg))
+                return cli_fail(err, errlen, "out of memory");
+            break;
+        case OPT_MAX_PAGES:
+            if (parse_long(optarg, 1, LONG_MAX, &o->max_pages))
+                return cli_fail(err, errlen, "--max-pages wants a number "
+                                "> 0, got '%s'", optarg);
+            break;
+        case OPT_NO_ROBOTS:
+            o->no_robots = 1;
+            break;
+        case OPT_SITEMAP:
+            if (push_str(&o->sitemaps, &o->n_sitemaps, optarg))
+                return cli_fail(err, errlen, "out of memory");
+            break;
+        case OPT_SORT_QUERY:
+            o->sort_query = 1;
+            break;
         case 'h':
-            cli_usage(stdout);
+            cli_usage(stdout, crawl);
             return -1;
         case 'V':
             printf("gather %s\n", GATHER_VERSION);
@@ -369,16 +538,28 @@ int cli_parse_get(int argc, char **argv, gather_opts *o, char *err,
             return cli_fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
         }
     }
+    (void)li;
     o->urls = argv + optind;
     o->n_urls = argc - optind;
-    if (!o->input && !o->n_urls)
+    if (crawl) {
+        if (o->input)
+            return cli_fail(err, errlen, "gather crawl takes seed URLs on "
+                            "the command line, not -i");
+        if (!o->n_urls && !o->n_sitemaps)
+            return cli_fail(err, errlen, "no seed URLs: give URLs or "
+                            "--sitemap URL");
+    } else if (!o->input && !o->n_urls) {
         return cli_fail(err, errlen, "no URLs: give -i FILE or URLs");
+    }
     return 0;
 }
 
 void cli_free_opts(gather_opts *o)
 {
     free(o->fields);
-    o->fields = NULL;
-    o->n_fields = 0;
+    free(o->domains);
+    free(o->include);
+    free(o->exclude);
+    free(o->sitemaps);
+    memset(o, 0, sizeof *o);
 }

@@ -19,13 +19,14 @@ enum {
     EXIT_FATAL = 3,     /* the run could not go on (out of memory, ...) */
 };
 
-/* Parses the options of get. Returns 0 to run, EXIT_USAGE with a message
+/* Parses the options of get, or with crawl those of crawl (get's and its
+ * own). Returns 0 to run, EXIT_USAGE with a message
  * in err, or -1 when --help or --version was printed (exit 0). */
-int cli_parse_get(int argc, char **argv, gather_opts *o, char *err,
-                  size_t errlen);
+int cli_parse_get(int argc, char **argv, int crawl, gather_opts *o,
+                  char *err, size_t errlen);
 void cli_free_opts(gather_opts *o);
 
-void cli_usage(FILE *f);
+void cli_usage(FILE *f, int crawl);
 
 /* Writes a usage message into err and returns EXIT_USAGE. */
 int cli_fail(char *err, size_t errlen, const char *fmt, ...)

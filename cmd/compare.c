@@ -348,7 +348,7 @@ static int check_get_opts(const cmp_opts *o, char *err, size_t errlen)
             cli_fail(err, errlen, "out of memory");
             goto out;
         }
-    rc = cli_parse_get(n, v, &go, err, errlen);
+    rc = cli_parse_get(n, v, 0, &go, err, errlen);
     cli_free_opts(&go);
     if (rc < 0)
         rc = 0; /* cannot happen: --help and --version never get here */

@@ -3,11 +3,11 @@
  * 8 bytes each whatever their length. */
 #define _GNU_SOURCE
 #include "journal.h"
+#include "fpset.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,74 +16,56 @@
 #include <unistd.h>
 
 struct journal {
-    uint64_t *slots; /* owned; 0 marks an empty slot */
-    size_t cap, n;
+    fpset *urls;     /* owned; fingerprint -> offset of the URL's record */
+    int fd;          /* owned; the file, for reading records back */
 };
-
-static uint64_t url_key(const char *url)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    uint64_t k = 0;
-    if (EVP_Digest(url, strlen(url), md, &len, EVP_sha256(), NULL))
-        memcpy(&k, md, sizeof k);
-    return k ? k : 1;
-}
-
-static int insert(journal *j, uint64_t k)
-{
-    if ((j->n + 1) * 2 > j->cap) {
-        size_t cap = j->cap ? j->cap * 2 : 1024;
-        uint64_t *s = calloc(cap, sizeof *s);
-        if (!s)
-            return -1;
-        for (size_t i = 0; i < j->cap; i++) {
-            if (!j->slots[i])
-                continue;
-            size_t h = j->slots[i] & (cap - 1);
-            while (s[h])
-                h = (h + 1) & (cap - 1);
-            s[h] = j->slots[i];
-        }
-        free(j->slots);
-        j->slots = s;
-        j->cap = cap;
-    }
-    size_t h = k & (j->cap - 1);
-    while (j->slots[h]) {
-        if (j->slots[h] == k)
-            return 0;
-        h = (h + 1) & (j->cap - 1);
-    }
-    j->slots[h] = k;
-    j->n++;
-    return 0;
-}
 
 int journal_has(const journal *j, const char *url)
 {
-    if (!j->n)
-        return 0;
-    uint64_t k = url_key(url);
-    size_t h = k & (j->cap - 1);
-    while (j->slots[h]) {
-        if (j->slots[h] == k)
-            return 1;
-        h = (h + 1) & (j->cap - 1);
-    }
-    return 0;
+    return fpset_get(j->urls, fpset_key(url), NULL);
 }
 
 size_t journal_count(const journal *j)
 {
-    return j->n;
+    return fpset_count(j->urls);
+}
+
+char *journal_record(const journal *j, const char *url)
+{
+    uint64_t off;
+    if (!fpset_get(j->urls, fpset_key(url), &off) || j->fd < 0)
+        return NULL;
+    /* Records are short but unbounded (a page with many links): read a
+     * block, then more until the newline. */
+    size_t cap = 4096, len = 0;
+    char *buf = NULL;
+    for (;;) {
+        char *nb = realloc(buf, cap + 1);
+        if (!nb)
+            break;
+        buf = nb;
+        ssize_t n = pread(j->fd, buf + len, cap - len, (off_t)(off + len));
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        char *nl = memchr(buf, '\n', len);
+        if (nl) {
+            *nl = '\0';
+            return buf;
+        }
+        cap *= 2;
+    }
+    free(buf);
+    return NULL;
 }
 
 void journal_free(journal *j)
 {
     if (!j)
         return;
-    free(j->slots);
+    fpset_free(j->urls);
+    if (j->fd >= 0)
+        close(j->fd);
     free(j);
 }
 
@@ -91,24 +73,37 @@ journal *journal_open(const char *path, int restart, int *fd, char *err,
                       size_t errlen)
 {
     journal *j = calloc(1, sizeof *j);
+    if (j && !(j->urls = fpset_new(1))) {
+        free(j);
+        j = NULL;
+    }
     FILE *f = NULL;
     char *line = NULL;
     size_t cap = 0;
     off_t good = 0; /* end of the last whole line */
 
-    *fd = -1;
+    if (fd)
+        *fd = -1;
     if (!j) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    int rfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | (restart ? O_TRUNC : 0),
-                   0644);
+    j->fd = -1;
+    int rfd = fd ? open(path, O_RDWR | O_CREAT | O_CLOEXEC |
+                                  (restart ? O_TRUNC : 0), 0644)
+                 : open(path, O_RDONLY | O_CLOEXEC);
     if (rfd < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot %s %s: %s", fd ? "write" : "read", path,
+                 strerror(errno));
         goto fail;
     }
     struct stat st;
     if (fstat(rfd, &st) || !S_ISREG(st.st_mode)) {
+        if (!fd) {
+            snprintf(err, errlen, "%s is not a regular file", path);
+            close(rfd);
+            goto fail;
+        }
         /* A pipe or device: nothing to resume, just append to it. */
         *fd = rfd;
         return j;
@@ -122,16 +117,22 @@ journal *journal_open(const char *path, int restart, int *fd, char *err,
     while ((n = getline(&line, &cap, f)) > 0) {
         if (line[n - 1] != '\n')
             break; /* cut off by a crash: dropped below */
-        good += n;
         json_t *rec = json_loadb(line, (size_t)n, 0, NULL);
         const char *url = json_string_value(json_object_get(rec, "url"));
-        int bad = url && insert(j, url_key(url));
+        int bad = url && fpset_add(j->urls, fpset_key(url), (uint64_t)good) < 0;
+        good += n;
         json_decref(rec);
         if (bad) {
             snprintf(err, errlen, "out of memory reading %s", path);
             close(rfd);
             goto fail;
         }
+    }
+    if (!fd) {
+        fclose(f);
+        free(line);
+        j->fd = rfd;
+        return j;
     }
     if (good < st.st_size && ftruncate(rfd, good)) {
         snprintf(err, errlen, "cannot repair %s: %s", path, strerror(errno));
@@ -150,6 +151,7 @@ journal *journal_open(const char *path, int restart, int *fd, char *err,
     fclose(f);
     free(line);
     *fd = rfd;
+    j->fd = open(path, O_RDONLY | O_CLOEXEC); /* for journal_record() */
     return j;
 fail:
     if (f)

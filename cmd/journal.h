@@ -17,13 +17,22 @@ typedef struct journal journal;
 /* Opens (creating) path for appending and loads the URLs recorded in it.
  * A half-written last line, left by a crash, is cut off. With restart the
  * file is emptied instead. Returns the journal and its descriptor in *fd,
- * or NULL with a message in err. */
+ * or NULL with a message in err. With fd NULL, path is only read (the
+ * records of an earlier run, for --since): it must exist, and is never
+ * changed. */
 journal *journal_open(const char *path, int restart, int *fd, char *err,
                       size_t errlen);
 void journal_free(journal *j);
 
 /* True when url was recorded by an earlier run. */
 int journal_has(const journal *j, const char *url);
+
+/* The record line (malloced, without its newline) that an earlier run
+ * wrote for url, or NULL when there is none or it cannot be read (the
+ * separate journal of a run without --jsonl holds only the URL). Records
+ * are read back from the file, so a journal of a million pages costs 16 to
+ * 32 bytes of memory each. Safe in forked children (it uses pread). */
+char *journal_record(const journal *j, const char *url);
 
 /* How many URLs the earlier runs recorded. */
 size_t journal_count(const journal *j);

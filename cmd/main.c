@@ -3,8 +3,10 @@
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "cli.h"
 #include "compare.h"
+#include "crawl.h"
 #include "modes.h"
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,22 +63,25 @@ static void catch_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static int cmd_get(int argc, char **argv)
+/* gather get and gather crawl: one run, in one mode. */
+static int cmd_get(int argc, char **argv, int crawl)
 {
     gather_opts o;
     run r;
     char err[512];
-    int rc = cli_parse_get(argc, argv, &o, err, sizeof err);
+    const char *cmd = crawl ? "crawl" : "get";
+    int rc = cli_parse_get(argc, argv, crawl, &o, err, sizeof err);
     if (rc) {
         if (rc > 0)
-            fprintf(stderr, "gather get: %s\nTry 'gather get --help'.\n", err);
+            fprintf(stderr, "gather %s: %s\nTry 'gather %s --help'.\n", cmd,
+                    err, cmd);
         cli_free_opts(&o);
         return rc > 0 ? rc : EXIT_ALL_OK;
     }
     const mode_entry *m = mode_find(o.mode ? o.mode : "async");
     o.stop = stop_signal;
     if (run_open(&r, &o, err, sizeof err)) {
-        fprintf(stderr, "gather get: %s\n", err);
+        fprintf(stderr, "gather %s: %s\n", cmd, err);
         cli_free_opts(&o);
         return EXIT_USAGE;
     }
@@ -84,10 +89,15 @@ static int cmd_get(int argc, char **argv)
 
     report_summary s;
     report_summarise(r.rep, &s);
-    if (o.summary > 0 || (o.summary == 0 && isatty(2)))
+    int summary = o.summary > 0 || (o.summary == 0 && isatty(2));
+    if (summary)
         report_print(&s, m->name, stderr);
-    if (o.stats && report_write_json(&s, m->name, o.stats))
-        fprintf(stderr, "gather get: cannot write %s\n", o.stats);
+    json_t *extra = json_object();
+    if (r.crawl)
+        crawl_report(r.crawl, summary ? stderr : NULL, extra);
+    if (o.stats && report_write_json(&s, m->name, extra, o.stats))
+        fprintf(stderr, "gather %s: cannot write %s\n", cmd, o.stats);
+    json_decref(extra);
     int out_error = r.out_error;
     run_close(&r);
     cli_free_opts(&o);
@@ -104,6 +114,7 @@ static void usage(FILE *f)
           "\n"
           "Commands:\n"
           "  get      fetch a URL list concurrently, save, parse, record\n"
+          "  crawl    follow links from seed URLs, with scope and robots.txt\n"
           "  compare  run get in each mode on one list and compare them\n"
           "\n"
           "Run 'gather COMMAND --help' for the options of a command.\n",
@@ -124,7 +135,8 @@ int main(int argc, char **argv)
         printf("gather %s\n", GATHER_VERSION);
         return EXIT_ALL_OK;
     }
-    if (strcmp(argv[1], "get") && strcmp(argv[1], "compare")) {
+    if (strcmp(argv[1], "get") && strcmp(argv[1], "crawl") &&
+        strcmp(argv[1], "compare")) {
         fprintf(stderr, "gather: unknown command '%s'\n", argv[1]);
         usage(stderr);
         return EXIT_USAGE;
@@ -141,8 +153,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "gather: libcurl initialisation failed\n");
         return EXIT_FATAL;
     }
-    int rc = strcmp(argv[1], "compare") ? cmd_get(argc - 1, argv + 1)
-                                        : compare_main(argc - 1, argv + 1);
+    int rc = !strcmp(argv[1], "compare")
+                 ? compare_main(argc - 1, argv + 1)
+                 : cmd_get(argc - 1, argv + 1, !strcmp(argv[1], "crawl"));
     fetch_global_cleanup();
     parse_global_cleanup();
     return rc;

@@ -32,12 +32,11 @@ int mode_async(run *r)
     if (writer)
         r->fo.writer = writer;
     for (;;) {
-        /* With transfers in flight, read the list only when that cannot
-         * block, or they would stall until the next line arrives. */
-        while (!eof && fetch_loop_active(loop) < jobs &&
-               (fetch_loop_active(loop) == 0 || run_input_ready(r))) {
+        while (!eof && fetch_loop_active(loop) < jobs) {
             const char *url;
-            if (run_take(r, &url, &eof) && run_start_on_loop(r, loop, url)) {
+            if (!run_take(r, &url, &eof))
+                break;
+            if (run_start_on_loop(r, loop, url)) {
                 fprintf(stderr, "gather: out of memory\n");
                 result = -1;
                 goto out;
@@ -45,7 +44,7 @@ int mode_async(run *r)
         }
         if (eof && fetch_loop_active(loop) == 0)
             break;
-        if (fetch_loop_poll(loop, 200, on_done, r) < 0) {
+        if (fetch_loop_poll(loop, run_poll_ms(r, 200), on_done, r) < 0) {
             perror("gather: epoll_wait");
             result = -1;
             goto out;

@@ -55,6 +55,7 @@ static void *parse_task(void *ctx, const void *req, size_t len, int fd,
     if (line)
         reply = run_pack_record(&oc, line, outlen);
     free(line);
+    run_outcome_clear(&oc);
 out:
     if (map != MAP_FAILED)
         munmap(map, (size_t)st.st_size);
@@ -185,11 +186,11 @@ int mode_hybrid(run *r)
     }
     r->fo.writer = writer;
     for (;;) {
-        while (!eof && fetch_loop_active(loop) < jobs && h.n < h.limit &&
-               ((fetch_loop_active(loop) == 0 && h.n == 0 &&
-                 pool_busy(h.p) == 0) || run_input_ready(r))) {
+        while (!eof && fetch_loop_active(loop) < jobs && h.n < h.limit) {
             const char *url;
-            if (run_take(r, &url, &eof) && run_start_on_loop(r, loop, url)) {
+            if (!run_take(r, &url, &eof))
+                break;
+            if (run_start_on_loop(r, loop, url)) {
                 fprintf(stderr, "gather: out of memory\n");
                 goto out;
             }
@@ -209,7 +210,8 @@ int mode_hybrid(run *r)
         struct pollfd fds[2] = {{fetch_loop_fd(loop), POLLIN, 0},
                                 {pool_fd(h.p), POLLIN, 0}};
         int t = min_timeout(fetch_loop_timeout_ms(loop),
-                            min_timeout(pool_timeout_ms(h.p), 200));
+                            min_timeout(pool_timeout_ms(h.p),
+                                        run_poll_ms(r, 200)));
         if (poll(fds, 2, t) < 0 && errno != EINTR) {
             perror("gather: poll");
             goto out;

@@ -34,6 +34,7 @@ static void *fetch_and_parse(void *ctx, const void *req, size_t len, int fd,
     char *line = run_process(r, fetch_xfer_result(x), &oc);
     void *reply = line ? run_pack_record(&oc, line, outlen) : NULL;
     free(line);
+    run_outcome_clear(&oc);
     fetch_xfer_free(x);
     return reply;
 }
@@ -60,11 +61,10 @@ int mode_procs(run *r)
         return -1;
     }
     for (;;) {
-        while (!eof && pool_idle(p) > 0 &&
-               (pool_busy(p) == 0 || run_input_ready(r))) {
+        while (!eof && pool_idle(p) > 0) {
             const char *url;
             if (!run_take(r, &url, &eof))
-                continue;
+                break;
             char *tag = strdup(url);
             if (!tag) {
                 fprintf(stderr, "gather: out of memory\n");
@@ -83,7 +83,7 @@ int mode_procs(run *r)
             pool_kill_busy(p);
             stop_at = fetch_now_ms() + 1e9; /* once */
         }
-        if (pool_poll(p, 200, on_reply, r) < 0) {
+        if (pool_poll(p, run_poll_ms(r, 200), on_reply, r) < 0) {
             result = -1;
             goto out;
         }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define THREAD_STACK (256 * 1024)
 
@@ -37,6 +38,7 @@ static void *download(void *arg)
     run_emit(c->r, &oc, line);
     pthread_mutex_unlock(&c->lock);
     free(line);
+    run_outcome_clear(&oc);
     /* The easy handle leaves the share handle here: only after that may
      * the main thread count this download out and free the share. */
     fetch_xfer_free(j->x);
@@ -63,12 +65,25 @@ static void reap(threads_ctx *c)
     }
 }
 
+/* Waits on changed for at most ms; called with the lock held. */
+static void wait_changed(threads_ctx *c, int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&c->changed, &c->lock, &ts);
+}
+
 int mode_threads(run *r)
 {
     threads_ctx c = {.r = r};
     long jobs = r->o->jobs > 0 ? r->o->jobs : 16;
     pthread_attr_t attr;
-    char err[512];
     int result = 0;
     fetch_share *share = fetch_share_new(0);
 
@@ -92,18 +107,16 @@ int mode_threads(run *r)
         while (c.alive >= jobs)
             pthread_cond_wait(&c.changed, &c.lock);
         reap(&c);
-        pthread_mutex_unlock(&c.lock);
-
-        /* run_next() reads the list on this thread only; emits from it
-         * take the lock like every other writer. */
+        /* run_take() runs on this thread only, under the lock, since it
+         * records bad lines and shares the politeness state with emits. */
         const char *url;
-        int rc = run_next(r, &url, err, sizeof err);
-        if (rc == 0)
-            break;
-        pthread_mutex_lock(&c.lock);
-        if (rc < 0) {
-            run_emit_bad_line(r, err);
+        int eof = 0;
+        if (!run_take(r, &url, &eof)) {
+            if (!eof) /* wait for a download to end, or a host's delay */
+                wait_changed(&c, run_poll_ms(r, 200));
             pthread_mutex_unlock(&c.lock);
+            if (eof)
+                break;
             continue;
         }
         pthread_mutex_unlock(&c.lock);

@@ -138,3 +138,183 @@ char *record_json(const fetch_result *r, const parse_page *page,
     json_decref(o);
     return line;
 }
+
+/* Appends the strings of the JSON array a to v from index *n. */
+static int take_strings(json_t *a, char **v, size_t *n)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(a, i, e) {
+        const char *str = json_string_value(e);
+        if (!str)
+            continue;
+        if (!(v[*n] = strdup(str)))
+            return -1;
+        (*n)++;
+    }
+    return 0;
+}
+
+int record_found(const char *line, char ***found, size_t *nl, size_t *ni)
+{
+    json_t *rec = json_loads(line, 0, NULL);
+    json_t *links = json_object_get(rec, "links");
+    json_t *images = json_object_get(rec, "images");
+    size_t n = 0, cap = json_array_size(links) + json_array_size(images);
+    *found = NULL;
+    *nl = *ni = 0;
+    if (!json_is_object(rec)) {
+        json_decref(rec);
+        return -1;
+    }
+    char **v = cap ? calloc(cap, sizeof *v) : NULL;
+    int rc = 0;
+    if (cap && (!v || take_strings(links, v, &n))) {
+        rc = -1;
+    } else if (cap) {
+        *nl = n;
+        rc = take_strings(images, v, &n);
+        *ni = n - *nl;
+    }
+    if (rc) {
+        for (size_t i = 0; i < n; i++)
+            free(v[i]);
+        free(v);
+        *nl = *ni = 0;
+    } else {
+        *found = v;
+    }
+    json_decref(rec);
+    return rc;
+}
+
+/* ---- CSV ---- */
+
+typedef struct csvbuf {
+    char *s;
+    size_t n, cap;
+    int bad;
+} csvbuf;
+
+static void csv_put(csvbuf *b, const char *s, size_t n)
+{
+    if (b->bad)
+        return;
+    if (b->n + n + 3 > b->cap) {
+        size_t cap = (b->n + n + 3) * 2;
+        char *ns = realloc(b->s, cap);
+        if (!ns) {
+            b->bad = 1;
+            return;
+        }
+        b->s = ns;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+}
+
+/* Appends one cell: quoted when it holds a separator, a quote or a line
+ * break, with quotes doubled. */
+static void csv_cell(csvbuf *b, const char *v, int first)
+{
+    if (!first)
+        csv_put(b, ",", 1);
+    if (!v)
+        return;
+    if (!v[strcspn(v, ",\"\r\n")]) {
+        csv_put(b, v, strlen(v));
+        return;
+    }
+    csv_put(b, "\"", 1);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"')
+            csv_put(b, "\"\"", 2);
+        else
+            csv_put(b, p, 1);
+    }
+    csv_put(b, "\"", 1);
+}
+
+static const char *const csv_cols[] = {
+    "url", "final_url", "status", "bytes", "content_type", "sha256", "path",
+    "error", "attempts", "total_ms", "title", "description", "words",
+    "links", "images",
+};
+#define N_CSV_COLS (sizeof csv_cols / sizeof *csv_cols)
+
+char *record_csv_header(const parse_field *fields, size_t n_fields)
+{
+    csvbuf b = {0};
+    for (size_t i = 0; i < N_CSV_COLS; i++)
+        csv_cell(&b, csv_cols[i], i == 0);
+    for (size_t i = 0; i < n_fields; i++)
+        csv_cell(&b, fields[i].name, 0);
+    csv_put(&b, "\r\n", 2);
+    if (b.bad) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+/* The text of a JSON value as one cell: strings as they are, numbers in
+ * JSON form, arrays joined with ','; NULL for null or absent. */
+static char *cell_text(json_t *v)
+{
+    if (!v || json_is_null(v))
+        return NULL;
+    if (json_is_string(v))
+        return strdup(json_string_value(v));
+    if (json_is_array(v)) {
+        csvbuf b = {0};
+        size_t i;
+        json_t *e;
+        csv_put(&b, "", 0);
+        json_array_foreach(v, i, e) {
+            if (i)
+                csv_put(&b, ",", 1);
+            const char *str = json_string_value(e);
+            if (str)
+                csv_put(&b, str, strlen(str));
+        }
+        if (b.bad) {
+            free(b.s);
+            return NULL;
+        }
+        return b.s ? b.s : strdup("");
+    }
+    return json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+}
+
+char *record_csv(const char *line, const parse_field *fields,
+                 size_t n_fields)
+{
+    json_t *rec = json_loads(line, 0, NULL);
+    csvbuf b = {0};
+    if (!json_is_object(rec)) {
+        json_decref(rec);
+        return NULL;
+    }
+    for (size_t i = 0; i < N_CSV_COLS + n_fields; i++) {
+        json_t *v;
+        if (i >= N_CSV_COLS)
+            v = json_object_get(json_object_get(rec, "fields"),
+                                fields[i - N_CSV_COLS].name);
+        else if (!strcmp(csv_cols[i], "total_ms"))
+            v = json_object_get(json_object_get(rec, "timings"), "total");
+        else
+            v = json_object_get(rec, csv_cols[i]);
+        char *text = cell_text(v);
+        csv_cell(&b, text, i == 0);
+        free(text);
+    }
+    csv_put(&b, "\r\n", 2);
+    json_decref(rec);
+    if (b.bad) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}

@@ -24,4 +24,20 @@ char *record_utf8(const char *s, size_t n, size_t *outlen);
 char *record_json(const fetch_result *r, const parse_page *page,
                   const parse_field *fields, const char *parse_error);
 
+/* CSV (RFC 4180) instead of JSON lines: the header row, and the row of a
+ * record line. Columns: url, final_url, status, bytes, content_type,
+ * sha256, path, error, attempts, total_ms, title, description, words,
+ * links, images, then one per field; lists are joined with ',' in one
+ * cell, as Scrapy's CSV exporter does. Rows end in CRLF, as RFC 4180
+ * says. Malloced; NULL when out of memory (or line is not a record). */
+char *record_csv_header(const parse_field *fields, size_t n_fields);
+char *record_csv(const char *line, const parse_field *fields,
+                 size_t n_fields);
+
+/* The links and images of a record line (as record_json() writes them):
+ * *found gets the links, then the images, all malloced; the counts in *nl
+ * and *ni. Returns 0 (none is not an error), or -1 when line is not a
+ * record or memory ran out. */
+int record_found(const char *line, char ***found, size_t *nl, size_t *ni);
+
 #endif

@@ -167,7 +167,7 @@ void report_print(const report_summary *s, const char *mode, FILE *f)
 }
 
 int report_write_json(const report_summary *s, const char *mode,
-                      const char *path)
+                      void *extra, const char *path)
 {
     json_t *o = json_pack(
         "{s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I,"
@@ -183,6 +183,8 @@ int report_write_json(const report_summary *s, const char *mode,
         errno = ENOMEM;
         return -1;
     }
+    if (extra)
+        json_object_update(o, extra);
     int rc = json_dump_file(o, path, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(o);
     return rc ? -1 : 0;

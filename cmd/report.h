@@ -53,8 +53,9 @@ void report_summarise(report *r, report_summary *s);
 /* Prints s as readable lines on f. */
 void report_print(const report_summary *s, const char *mode, FILE *f);
 
-/* Writes s as one JSON object to path. Returns 0 or -1 with errno. */
+/* Writes s as one JSON object to path, with the members of extra (a
+ * json_t object, or NULL) added. Returns 0 or -1 with errno. */
 int report_write_json(const report_summary *s, const char *mode,
-                      const char *path);
+                      void *extra, const char *path);
 
 #endif

@@ -2,6 +2,7 @@
  * building the record, and writing it out with the accounting. */
 #define _GNU_SOURCE
 #include "run.h"
+#include "crawl.h"
 #include "record.h"
 #include "wire.h"
 
@@ -19,6 +20,47 @@ static int resolve_cb(void *ctx, const char *base, char *const *refs,
 {
     (void)ctx;
     return fetch_url_resolve_all(base, refs, n, out);
+}
+
+static int get_pull(void *ctx, int block, sched_entry *out);
+
+/* CSV records cannot be a journal (a row is not a record to read back),
+ * so the journal is a file of its own beside them: OUT/.gather-journal, or
+ * FILE.journal. The header row is written when the file is new. */
+static int write_all(int fd, const char *buf, size_t n);
+
+static int open_csv(run *r, char *err, size_t errlen)
+{
+    const gather_opts *o = r->o;
+    char path[4096];
+    int fd = 1;
+    if (strcmp(o->jsonl, "-") &&
+        (fd = open(o->jsonl, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+                                 (o->restart ? O_TRUNC : 0), 0644)) < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", o->jsonl,
+                 strerror(errno));
+        return -1;
+    }
+    r->jsonl_fd = fd;
+    struct stat st;
+    if (fd == 1 || (fstat(fd, &st) == 0 && st.st_size == 0)) {
+        char *h = record_csv_header(o->fields, o->n_fields);
+        int bad = !h || write_all(fd, h, strlen(h));
+        free(h);
+        if (bad) {
+            snprintf(err, errlen, "cannot write %s: %s", o->jsonl,
+                     strerror(errno));
+            return -1;
+        }
+    }
+    if (o->outdir)
+        snprintf(path, sizeof path, "%s/.gather-journal", o->outdir);
+    else if (fd != 1)
+        snprintf(path, sizeof path, "%s.journal", o->jsonl);
+    else
+        return 0;
+    r->jr = journal_open(path, o->restart, &r->journal_fd, err, errlen);
+    return r->jr ? 0 : -1;
 }
 
 int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
@@ -64,7 +106,12 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
         return -1;
     r->journal_fd = -1;
     r->fo.stop = o->stop;
-    if (o->jsonl && strcmp(o->jsonl, "-")) {
+    if (o->csv && o->jsonl) {
+        if (open_csv(r, err, errlen)) {
+            run_close(r);
+            return -1;
+        }
+    } else if (o->jsonl && strcmp(o->jsonl, "-")) {
         /* The records file is its own journal. */
         if (!(r->jr = journal_open(o->jsonl, o->restart, &r->jsonl_fd, err,
                                    errlen))) {
@@ -99,11 +146,34 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
         run_close(r);
         return -1;
     }
+    sched_opts so = {.per_host = o->per_host, .delay_ms = o->delay_ms,
+                     .jitter_ms = o->jitter_ms, .pull = get_pull, .ctx = r};
+    /* Enough read-ahead that every transfer slot can find a URL of a host
+     * that may start one. */
+    long jobs = o->jobs > 0 ? o->jobs : 16;
+    so.window = (size_t)(jobs * 4 > 1024 ? jobs * 4 : 1024);
+    if (o->crawl && !(r->crawl = crawl_new(r, &so, err, errlen))) {
+        run_close(r);
+        return -1;
+    }
+    if (!(r->sched = sched_new(&so))) {
+        snprintf(err, errlen, "out of memory");
+        run_close(r);
+        return -1;
+    }
+    if (r->crawl)
+        crawl_attach(r->crawl, r->sched);
     return 0;
 }
 
 void run_close(run *r)
 {
+    sched_free(r->sched);
+    r->sched = NULL;
+    crawl_free(r->crawl);
+    r->crawl = NULL;
+    free(r->cur.url);
+    r->cur.url = NULL;
     urllist_close(r->in);
     r->in = NULL;
     if (r->jsonl_fd > 1) {
@@ -149,34 +219,77 @@ static int next_input(run *r, const char **url, char *err, size_t errlen)
     return rc;
 }
 
-int run_input_ready(run *r)
+static int input_ready(run *r)
 {
     return r->next_arg < r->o->n_urls || !r->in || urllist_ready(r->in);
 }
 
-int run_next(run *r, const char **url, char *err, size_t errlen)
+/* The source of get: the command line, then the list, without the URLs
+ * an earlier run recorded. */
+static int get_pull(void *ctx, int block, sched_entry *out)
 {
+    run *r = ctx;
+    char err[512];
+    const char *url;
     for (;;) {
-        if (run_stopping(r) || (r->limit && r->taken >= r->limit))
+        if (!block && !input_ready(r))
             return 0;
-        int rc = next_input(r, url, err, errlen);
-        /* Recorded by an earlier run of this command: done already. */
-        if (rc == 1 && r->jr && journal_has(r->jr, *url))
+        int rc = next_input(r, &url, err, sizeof err);
+        if (rc == 0)
+            return -1;
+        if (rc < 0) {
+            run_emit_failed(r, NULL, err);
             continue;
-        r->taken += rc != 0;
-        return rc;
+        }
+        if (r->jr && journal_has(r->jr, url))
+            continue; /* recorded by an earlier run of this command */
+        if (!(out->url = strdup(url))) {
+            report_error(r->rep, "gather", "out of memory");
+            r->out_error = 1;
+            return -1;
+        }
+        return 1;
     }
 }
 
 int run_take(run *r, const char **url, int *eof)
 {
-    char err[512];
-    int rc = run_next(r, url, err, sizeof err);
-    if (rc == 0)
+    double wait = -1;
+    free(r->cur.url);
+    r->cur.url = NULL;
+    r->wait_ms = -1;
+    if (run_stopping(r) || (r->limit && r->taken >= r->limit)) {
         *eof = 1;
-    else if (rc < 0)
-        run_emit_bad_line(r, err);
-    return rc > 0;
+        return 0;
+    }
+    int rc = sched_take(r->sched, fetch_now_ms(), &r->cur, &wait);
+    if (rc == 1 && r->crawl && crawl_flying(r->crawl, &r->cur)) {
+        free(r->cur.url);
+        r->cur.url = NULL;
+        rc = -2;
+    }
+    if (rc == 1) {
+        r->taken++;
+        *url = r->cur.url;
+        return 1;
+    }
+    if (rc == 0) {
+        r->wait_ms = wait;
+        return 0;
+    }
+    if (rc == -2) {
+        report_error(r->rep, "gather", "out of memory");
+        r->out_error = 1;
+    }
+    *eof = 1;
+    return 0;
+}
+
+int run_poll_ms(const run *r, int cap)
+{
+    if (r->wait_ms >= 0 && r->wait_ms < cap)
+        return (int)r->wait_ms + 1;
+    return cap;
 }
 
 int run_start_on_loop(run *r, fetch_loop *loop, const char *url)
@@ -221,6 +334,32 @@ static void test_hooks(const fetch_result *res)
 }
 #endif
 
+/* Moves the links and images of page into oc->found. */
+static int found_from_page(run_outcome *oc, parse_page *page)
+{
+    size_t n = page->links.n + page->images.n;
+    if (!n)
+        return 0;
+    if (!(oc->found = malloc(n * sizeof *oc->found)))
+        return -1;
+    memcpy(oc->found, page->links.v, page->links.n * sizeof(char *));
+    memcpy(oc->found + page->links.n, page->images.v,
+           page->images.n * sizeof(char *));
+    oc->n_links = page->links.n;
+    oc->n_images = page->images.n;
+    page->links.n = page->images.n = 0; /* moved */
+    return 0;
+}
+
+void run_outcome_clear(run_outcome *oc)
+{
+    for (size_t i = 0; i < oc->n_links + oc->n_images; i++)
+        free(oc->found[i]);
+    free(oc->found);
+    oc->found = NULL;
+    oc->n_links = oc->n_images = 0;
+}
+
 char *run_process(const run *r, fetch_result *res, run_outcome *oc)
 {
     parse_page page = {0};
@@ -248,6 +387,11 @@ char *run_process(const run *r, fetch_result *res, run_outcome *oc)
     }
     line = record_json(res, parsed ? &page : NULL, r->o->fields,
                        perr[0] ? perr : NULL);
+    memset(oc, 0, sizeof *oc);
+    if (parsed && r->crawl && found_from_page(oc, &page)) {
+        free(line);
+        line = NULL; /* out of memory, reported as such */
+    }
     parse_page_clear(&page);
     oc->url = res->url;
     oc->error = res->error;
@@ -260,6 +404,22 @@ char *run_process(const run *r, fetch_result *res, run_outcome *oc)
     return line;
 }
 
+/* Writes n bytes of buf, finishing short writes. */
+static int write_all(int fd, const char *buf, size_t n)
+{
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(fd, buf + off, n - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    return 0;
+}
+
 static int write_line(int fd, const char *line)
 {
     size_t n = strlen(line);
@@ -269,29 +429,22 @@ static int write_line(int fd, const char *line)
     memcpy(buf, line, n);
     buf[n] = '\n';
     /* One write per record, so a record is never interleaved or split by
-     * another writer; a short write is finished in a loop. */
-    size_t off = 0;
-    while (off <= n) {
-        ssize_t w = write(fd, buf + off, n + 1 - off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            free(buf);
-            return -1;
-        }
-        off += (size_t)w;
-    }
+     * another writer. */
+    int rc = write_all(fd, buf, n + 1);
     free(buf);
-    return 0;
+    return rc;
 }
 
-/* Writes the journal line of url when the journal is a file of its own. */
-static void journal_line(run *r, const char *url)
+/* Writes the journal line of url when the journal is a file of its own:
+ * {"url":...}, or for a crawl the whole record, whose links a rerun
+ * crawls without fetching the page again. */
+static void journal_line(run *r, const char *url, const char *record)
 {
     fetch_result res = {.url = (char *)url};
     if (r->journal_fd < 0 || !url)
         return;
-    char *line = record_json(&res, NULL, NULL, NULL);
+    char *line = r->crawl && record ? strdup(record)
+                                    : record_json(&res, NULL, NULL, NULL);
     if (!line || write_line(r->journal_fd, line)) {
         report_error(r->rep, "journal", line ? strerror(errno)
                                              : "out of memory");
@@ -301,20 +454,27 @@ static void journal_line(run *r, const char *url)
     free(line);
 }
 
-void run_emit(run *r, const run_outcome *oc, const char *line)
+/* Writes the record of a URL and accounts for it. */
+static void emit(run *r, const run_outcome *oc, const char *line)
 {
     if (oc->interrupted)
         return; /* abandoned: no record, so a rerun fetches it again */
     if (oc->error)
         report_error(r->rep, oc->url ? oc->url : "input", oc->error);
     if (r->jsonl_fd >= 0 && !r->out_error) {
-        if (!line || write_line(r->jsonl_fd, line)) {
+        char *row = NULL;
+        if (line && r->o->csv)
+            row = record_csv(line, r->o->fields, r->o->n_fields);
+        if (!line || (r->o->csv ? !row || write_all(r->jsonl_fd, row,
+                                                    strlen(row))
+                                : write_line(r->jsonl_fd, line))) {
             report_error(r->rep, r->o->jsonl,
                          line ? strerror(errno) : "out of memory");
             r->out_error = 1; /* reported once; the summary still counts */
         }
+        free(row);
     }
-    journal_line(r, oc->url);
+    journal_line(r, oc->url, line);
     /* Records reach the disk at least once a second, so a crash loses at
      * most the last second of them (and a rerun refetches those URLs). */
     double now = fetch_now_ms();
@@ -334,14 +494,26 @@ void run_emit(run *r, const run_outcome *oc, const char *line)
     report_tick(r->rep);
 }
 
-void run_emit_bad_line(run *r, const char *msg)
+void run_emit(run *r, const run_outcome *oc, const char *line)
+{
+    if (oc->url) {
+        sched_done(r->sched, oc->url, oc->throttled, fetch_now_ms());
+        if (r->crawl)
+            crawl_done(r->crawl, oc);
+    }
+    emit(r, oc, line);
+}
+
+void run_emit_failed(run *r, const char *url, const char *msg)
 {
     fetch_result res = {0};
     run_outcome oc = {0};
+    res.url = (char *)url;
     res.error = (char *)msg;
     char *line = record_json(&res, NULL, NULL, NULL);
+    oc.url = url;
     oc.error = msg;
-    run_emit(r, &oc, line);
+    emit(r, &oc, line);
     free(line);
 }
 
@@ -351,6 +523,7 @@ void run_finish_xfer(run *r, fetch_xfer *x)
     char *line = run_process(r, fetch_xfer_result(x), &oc);
     run_emit(r, &oc, line);
     free(line);
+    run_outcome_clear(&oc);
     fetch_xfer_free(x);
 }
 
@@ -362,6 +535,11 @@ void *run_pack_record(const run_outcome *oc, const char *line, size_t *len)
     wire_put_f64(&w, oc->total_ms);
     wire_put_f64(&w, oc->parse_ms);
     wire_put_u64(&w, (uint64_t)oc->interrupted);
+    wire_put_u64(&w, (uint64_t)oc->throttled);
+    wire_put_u64(&w, oc->n_links);
+    wire_put_u64(&w, oc->n_images);
+    for (size_t i = 0; i < oc->n_links + oc->n_images; i++)
+        wire_put_str(&w, oc->found[i]);
     wire_put_str(&w, line);
     if (w.failed) {
         wire_clear(&w);
@@ -383,6 +561,19 @@ void run_emit_packed(run *r, const fetch_result *known, const void *reply,
         oc.total_ms = wire_get_f64(&rd);
         oc.parse_ms = wire_get_f64(&rd);
         oc.interrupted = (int)wire_get_u64(&rd);
+        oc.throttled = (int)wire_get_u64(&rd);
+        uint64_t nl = wire_get_u64(&rd), ni = wire_get_u64(&rd);
+        /* Each string takes at least its length prefix: a count larger
+         * than the reply is malformed, not a reason to allocate. */
+        if (!rd.failed && nl + ni > 0 && nl + ni <= len / 8 &&
+            (oc.found = calloc(nl + ni, sizeof *oc.found))) {
+            oc.n_links = nl;
+            oc.n_images = ni;
+            for (size_t i = 0; i < nl + ni; i++)
+                oc.found[i] = wire_get_str(&rd);
+        } else if (nl + ni > 0) {
+            rd.failed = 1;
+        }
         line = wire_get_str(&rd);
         if (rd.failed)
             died = "malformed reply from worker";
@@ -392,9 +583,11 @@ void run_emit_packed(run *r, const fetch_result *known, const void *reply,
     if (died && run_stopping(r)) {
         free(line);
         free(error);
+        run_outcome_clear(&oc);
         return; /* killed because we are stopping: abandoned */
     }
     if (died) {
+        run_outcome_clear(&oc);
         /* The worker's answer is lost: record what is known, as failed. */
         fetch_result res = *known;
         res.error = known->error ? known->error : (char *)died;
@@ -412,4 +605,5 @@ void run_emit_packed(run *r, const fetch_result *known, const void *reply,
     run_emit(r, &oc, line);
     free(line);
     free(error);
+    run_outcome_clear(&oc);
 }

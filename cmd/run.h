@@ -13,6 +13,7 @@
 #include "../parse/parse.h"
 #include "journal.h"
 #include "report.h"
+#include "sched.h"
 #include "urllist.h"
 
 #include <stdint.h>
@@ -46,9 +47,29 @@ typedef struct gather_opts {
     int overwrite, fsync, resume;
     int restart;              /* ignore (and truncate) the journal */
     const volatile int *stop; /* borrowed; nonzero once the run must stop */
-    parse_field *fields;      /* owned by the caller; --xpath NAME=EXPR */
+    parse_field *fields;      /* owned by the caller; --field NAME=EXPR */
     size_t n_fields;
+    long per_host;            /* transfers in flight per host; 0: no cap */
+    long delay_ms;            /* minimum interval between starts per host */
+    long jitter_ms;           /* plus up to this much at random */
+    int csv;                  /* records as CSV rows, not JSON lines */
+    const char *since;        /* borrowed; records of an earlier run */
+    /* crawl only (crawl set) */
+    int crawl;
+    long depth;               /* link depth; 0: 5; -1: seeds only */
+    int requisites;           /* also fetch images and embedded resources */
+    char **domains;           /* owned by the caller; NULL: the seeds' hosts */
+    size_t n_domains;
+    char **include, **exclude;/* owned by the caller; extended regexes */
+    size_t n_include, n_exclude;
+    long max_pages;           /* 0: no limit */
+    int no_robots;
+    char **sitemaps;          /* owned by the caller; --sitemap URLs */
+    size_t n_sitemaps;
+    int sort_query;           /* normalisation sorts query parameters */
 } gather_opts;
+
+struct crawl;
 
 typedef struct run {
     const gather_opts *o;     /* borrowed */
@@ -56,6 +77,10 @@ typedef struct run {
     parse_opts po;
     urllist *in;              /* owned; NULL with command-line URLs only */
     int next_arg;             /* next command-line URL */
+    sched *sched;             /* owned; politeness between input and modes */
+    struct crawl *crawl;      /* owned; NULL unless crawling */
+    sched_entry cur;          /* owned; the URL run_take() handed out last */
+    double wait_ms;           /* from run_take(): when a URL may start */
     int jsonl_fd;             /* owned unless 1 (stdout); -1: none */
     journal *jr;              /* owned; URLs recorded by earlier runs */
     int journal_fd;           /* owned; a separate journal file, or -1 */
@@ -82,25 +107,31 @@ typedef struct run_outcome {
     double total_ms;
     int interrupted;    /* cut short by a stop: abandoned, not recorded */
     double parse_ms;    /* time spent parsing; 0 when not parsed */
+    int throttled;      /* 429 answers seen */
+    char **found;       /* owned; crawl only: the page's links, then its
+                           images (absolute URLs); NULL when none */
+    size_t n_links, n_images;
 } run_outcome;
+
+/* Releases what oc owns (the links found). */
+void run_outcome_clear(run_outcome *oc);
 
 /* Opens the inputs and outputs of o. Returns 0, or -1 with a message in
  * err (an unreadable list, an unwritable output). */
 int run_open(run *r, const gather_opts *o, char *err, size_t errlen);
 void run_close(run *r);
 
-/* 1 when run_next() would not block on the URL list. */
-int run_input_ready(run *r);
-
-/* The next URL to fetch: 1 and *url (valid until the next call), 0 at the
- * end of input, or -1 for a bad input line, which the caller records with
- * run_emit_bad_line(). */
-int run_next(run *r, const char **url, char *err, size_t errlen);
-
 /* The input step of every mode: the next URL to start. Returns 1 and
  * *url (valid until the next call), or 0 when there is none: at the end
- * of input (*eof set) or after recording a bad input line. */
+ * (*eof set: input read, nothing queued or in flight, or stopping), or
+ * none yet (politeness, or a list that has no new line): then the mode
+ * waits for a transfer to end, at most run_poll_ms(). Bad input lines are
+ * recorded on the way. Reads the list without blocking while URLs are in
+ * flight. */
 int run_take(run *r, const char **url, int *eof);
+
+/* cap, or less when a URL may start sooner (a host's --delay). */
+int run_poll_ms(const run *r, int cap);
 
 /* The start step of the loop modes: a transfer of url on loop, or, when it
  * cannot start (a bad URL), its record at once. Returns 0, or -1 when out
@@ -116,8 +147,9 @@ char *run_process(const run *r, fetch_result *res, run_outcome *oc);
  * (oc->interrupted) gets no record. */
 void run_emit(run *r, const run_outcome *oc, const char *line);
 
-/* Records a bad input line. */
-void run_emit_bad_line(run *r, const char *msg);
+/* Records a URL that was never handed out (url NULL: a bad input line)
+ * as failed with msg. */
+void run_emit_failed(run *r, const char *url, const char *msg);
 
 /* For records built in worker processes: the worker packs its outcome and
  * line into a malloced reply (length in *len; NULL when out of memory) and

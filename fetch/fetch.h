@@ -38,6 +38,8 @@ typedef struct fetch_opts {
     const char *outdir;       /* borrowed; NULL: bodies are hashed, not saved */
     size_t keep_body_max;     /* keep HTML bodies up to this size in memory
                                  for parsing; 0: never keep bodies */
+    int keep_any;             /* keep bodies of any type, not only HTML
+                                 (robots.txt, sitemaps) */
     long connect_timeout_ms;  /* 0: 30000 */
     long timeout_ms;          /* total per transfer; 0: no limit */
     long max_redirs;          /* 0: 10; negative: no redirects */
@@ -185,6 +187,17 @@ int fetch_url_resolve_all(const char *base, char *const *refs, size_t n,
  * cap. Returns 0, FETCH_EURL, FETCH_ESCHEME or FETCH_ETOOLONG. */
 #define FETCH_NAME_MAX 200
 int fetch_name_for_url(const char *url, char *out, size_t cap);
+
+/* The politeness key of url, "host:port" with the host lower-cased and
+ * the port always there, into out (cap bytes). Returns 0, FETCH_EURL or
+ * FETCH_ETOOLONG. Thread-safe. */
+int fetch_url_host(const char *url, char *out, size_t cap);
+
+/* The normal form of url, malloced in *out: scheme and host lower-cased,
+ * default port removed, dot segments resolved, fragment dropped, an empty
+ * path as "/", and with sort_query the query parameters sorted. Returns 0,
+ * FETCH_EURL, FETCH_ESCHEME or FETCH_ENOMEM. Thread-safe. */
+int fetch_url_normalize(const char *url, int sort_query, char **out);
 
 /* ---- a writer thread, so an event loop never waits on the disk ---- */
 

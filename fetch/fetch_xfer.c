@@ -131,7 +131,8 @@ static int on_headers(fetch_xfer *x)
     x->headers_seen = 1;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
-    x->keep = x->o->keep_body_max > 0 && content_is_html(ct);
+    x->keep = x->o->keep_body_max > 0 &&
+              (x->o->keep_any || content_is_html(ct));
     x->encoded = header(x, "Content-Encoding") != NULL;
     x->file.append = 0;
     if (status == 206 && x->resume_from && take_partial(x))

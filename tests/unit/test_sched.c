@@ -1,0 +1,221 @@
+/* test_sched: politeness decisions, on a clock the test moves by hand, so
+ * every assertion is about which URL may start, never about time passing.
+ * Also the fingerprint set the crawl deduplicates with. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/fpset.h"
+#include "cmd/sched.h"
+
+/* A source that hands out a fixed list. */
+typedef struct src {
+    const char *const *urls;
+    size_t n, next;
+} src;
+
+static int pull(void *ctx, int block, sched_entry *out)
+{
+    src *s = ctx;
+    (void)block;
+    if (s->next == s->n)
+        return -1;
+    out->url = strdup(s->urls[s->next++]);
+    out->depth = 0;
+    out->requisite = 0;
+    return 1;
+}
+
+static sched *make(src *s, long per_host, long delay_ms, size_t window)
+{
+    sched_opts o = {.per_host = per_host, .delay_ms = delay_ms,
+                    .window = window, .pull = pull, .ctx = s};
+    sched *sc = sched_new(&o);
+    assert_non_null(sc);
+    return sc;
+}
+
+/* Takes one URL at time now; returns it (malloced) or NULL. */
+static char *take(sched *sc, double now, double *wait)
+{
+    sched_entry e = {0};
+    double w = -2;
+    int rc = sched_take(sc, now, &e, &w);
+    if (wait)
+        *wait = w;
+    return rc == 1 ? e.url : NULL;
+}
+
+static void test_per_host_cap(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {
+        "http://a.test/1", "http://a.test/2", "http://a.test/3",
+        "http://b.test/1", "http://A.TEST:80/4",
+    };
+    src s = {urls, 5, 0};
+    sched *sc = make(&s, 2, 0, 0);
+    char *u1 = take(sc, 0, NULL), *u2 = take(sc, 0, NULL);
+    assert_string_equal(u1, "http://a.test/1");
+    assert_string_equal(u2, "http://a.test/2");
+    /* a.test has 2 in flight: b.test goes next, then nothing. */
+    char *u3 = take(sc, 0, NULL);
+    assert_string_equal(u3, "http://b.test/1");
+    double wait;
+    assert_null(take(sc, 0, &wait));
+    assert_true(wait < 0); /* not before a transfer ends */
+    assert_int_equal(sched_inflight(sc), 3);
+    sched_done(sc, u1, 0, 1);
+    char *u4 = take(sc, 1, NULL);
+    assert_string_equal(u4, "http://a.test/3");
+    sched_done(sc, u2, 0, 1);
+    /* The same host, however it is spelled. */
+    char *u5 = take(sc, 1, NULL);
+    assert_string_equal(u5, "http://A.TEST:80/4");
+    sched_done(sc, u3, 0, 2);
+    sched_done(sc, u4, 0, 2);
+    sched_done(sc, u5, 0, 2);
+    assert_int_equal(take(sc, 3, NULL) == NULL, 1);
+    sched_entry e;
+    double w;
+    assert_int_equal(sched_take(sc, 3, &e, &w), -1); /* the end */
+    free(u1), free(u2), free(u3), free(u4), free(u5);
+    sched_free(sc);
+}
+
+static void test_delay(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {"http://a.test/1", "http://a.test/2",
+                                       "http://b.test/1"};
+    src s = {urls, 3, 0};
+    sched *sc = make(&s, 0, 500, 0);
+    char *u1 = take(sc, 1000, NULL);
+    assert_string_equal(u1, "http://a.test/1");
+    /* a.test waits 500 ms; b.test has not started yet and goes now. */
+    char *u2 = take(sc, 1000, NULL);
+    assert_string_equal(u2, "http://b.test/1");
+    double wait;
+    assert_null(take(sc, 1200, &wait));
+    assert_true(wait > 299 && wait <= 300);
+    char *u3 = take(sc, 1500, NULL);
+    assert_string_equal(u3, "http://a.test/2");
+    free(u1), free(u2), free(u3);
+    sched_free(sc);
+}
+
+static void test_robots_delay(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {"http://a.test/1", "http://a.test/2"};
+    src s = {urls, 2, 0};
+    sched *sc = make(&s, 0, 0, 0);
+    sched_host_delay(sc, "a.test:80", 2000);
+    char *u1 = take(sc, 0, NULL);
+    assert_non_null(u1);
+    double wait;
+    assert_null(take(sc, 1999, &wait));
+    char *u2 = take(sc, 2000, NULL);
+    assert_string_equal(u2, "http://a.test/2");
+    free(u1), free(u2);
+    sched_free(sc);
+}
+
+/* A 429 halves the host's concurrency and spaces its starts. */
+static void test_throttled(void **state)
+{
+    (void)state;
+    const char *urls[12];
+    char buf[12][32];
+    for (int i = 0; i < 12; i++) {
+        snprintf(buf[i], sizeof buf[i], "http://a.test/%d", i);
+        urls[i] = buf[i];
+    }
+    src s = {urls, 12, 0};
+    sched *sc = make(&s, 4, 0, 0);
+    char *got[12] = {0};
+    for (int i = 0; i < 4; i++)
+        assert_non_null(got[i] = take(sc, 0, NULL));
+    assert_null(take(sc, 0, NULL)); /* the cap of 4 */
+    sched_done(sc, got[0], 1, 10);  /* throttled: cap 2, 3 still in flight */
+    assert_null(take(sc, 10, NULL));
+    sched_done(sc, got[1], 0, 20);
+    sched_done(sc, got[2], 0, 20);
+    /* 1 in flight, cap back to 4 after two good answers, but the penalty
+     * (500 ms, halved twice: 125 ms) spaces the next start. */
+    double wait;
+    assert_null(take(sc, 20, &wait));
+    assert_true(wait > 0);
+    assert_non_null(got[4] = take(sc, 10 + 500, NULL));
+    for (int i = 0; i < 12; i++)
+        free(got[i]);
+    sched_free(sc);
+}
+
+/* The window bounds read-ahead: a blocked host does not make the
+ * scheduler read the whole list. */
+static void test_window(void **state)
+{
+    (void)state;
+    const char *urls[100];
+    for (int i = 0; i < 100; i++)
+        urls[i] = "http://a.test/same";
+    src s = {urls, 100, 0};
+    sched *sc = make(&s, 1, 0, 10);
+    char *u = take(sc, 0, NULL);
+    assert_non_null(u);
+    assert_null(take(sc, 0, NULL));
+    assert_true(sched_queued(sc) <= 10);
+    assert_true(s.next <= 11);
+    free(u);
+    sched_free(sc);
+}
+
+static void test_fpset(void **state)
+{
+    (void)state;
+    fpset *s = fpset_new(1);
+    assert_non_null(s);
+    char url[64];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(url, sizeof url, "http://h/%d", i);
+        assert_int_equal(fpset_add(s, fpset_key(url), (uint64_t)i), 1);
+    }
+    assert_int_equal(fpset_add(s, fpset_key("http://h/7"), 99), 0);
+    assert_int_equal(fpset_count(s), 20000);
+    /* Remove every third, then every value must still be found. */
+    for (int i = 0; i < 20000; i += 3) {
+        snprintf(url, sizeof url, "http://h/%d", i);
+        assert_int_equal(fpset_del(s, fpset_key(url)), 1);
+    }
+    for (int i = 0; i < 20000; i++) {
+        uint64_t v = 0;
+        snprintf(url, sizeof url, "http://h/%d", i);
+        assert_int_equal(fpset_get(s, fpset_key(url), &v), i % 3 != 0);
+        if (i % 3)
+            assert_int_equal(v, (uint64_t)i);
+    }
+    assert_false(fpset_get(s, fpset_key("http://h/absent"), NULL));
+    /* At most 21.4 bytes per fingerprint plus values: 3/8 to 3/4 load. */
+    assert_true(fpset_bytes(s) <= 20000 * 2 * 8 * 8 / 3 + 1024);
+    fpset_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_per_host_cap),
+        cmocka_unit_test(test_delay),
+        cmocka_unit_test(test_robots_delay),
+        cmocka_unit_test(test_throttled),
+        cmocka_unit_test(test_window),
+        cmocka_unit_test(test_fpset),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
