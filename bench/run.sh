@@ -6,8 +6,10 @@
 # (wall time and peak RSS from /usr/bin/time) and checks every file arrived
 # with its exact byte count. Then `gather compare` runs the modes on the same
 # list and writes $BENCH_DIR/report-WORKLOAD/report.html and report.json.
+# The crawl workload instead crawls a generated site from its root (gather
+# crawl against wget2 -r), on its own nginx that delays every request.
 #
-#   bench/run.sh [latency] [concurrency] [cpu] [bulk]   (no argument: all)
+#   bench/run.sh [latency] [concurrency] [cpu] [bulk] [crawl]   (no argument: all)
 #
 # Environment:
 #   BENCH_DIR            work dir, output dirs, results.jsonl (/tmp/gather-bench)
@@ -27,6 +29,9 @@
 #   BENCH_TIMEOUT        seconds before one run is killed and FAILED (120)
 #   BENCH_NGINX_WORKERS  nginx worker processes (1: the other core is the client's)
 #   BENCH_KEEP           1: keep the downloaded files after the run
+#   BENCH_OUT            where the tools save files: "auto" (default) is
+#                        /dev/shm when it is a tmpfs with 8 GiB free, else
+#                        $BENCH_DIR/run; see "Where files go" in README.md
 #
 # Prints one table per workload and its targets (PASS/MISS), the compare
 # tables, and a summary of every target at the end; raw results go to
@@ -51,6 +56,7 @@ BENCH_TOOLS=${BENCH_TOOLS:-curl wget2 aria2c}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-120}
 BENCH_NGINX_WORKERS=${BENCH_NGINX_WORKERS:-1}
 BENCH_KEEP=${BENCH_KEEP:-0}
+BENCH_OUT=${BENCH_OUT:-auto}
 CURL_PARALLEL_CAP=300 # curl -Z refuses --parallel-max above this
 
 # latency and concurrency serve pages of one generated site ($BENCH_DIR/site),
@@ -61,7 +67,17 @@ CPU_PAGES=200
 CPU_KB=512
 BULK_SIZES_KB="256 512 1024 2048 4096"
 BULK_PER_SIZE=8
-ALL_WORKLOADS=(latency concurrency cpu bulk)
+# crawl: its own site (site/crawl/, gen-site --index): index.html, its
+# sections and their pages (2,000 HTML files) and the pages' images, served
+# by an nginx that delays every request (serve start --delay).
+CRAWL_PAGES=1979
+CRAWL_SECTIONS=20
+CRAWL_KB=10
+CRAWL_IMAGES=200
+CRAWL_IMAGE_KB=8
+CRAWL_DELAY=20
+CRAWL_JOBS=50
+ALL_WORKLOADS=(latency concurrency cpu bulk crawl)
 # Fewer measured runs for the heavy workloads unless BENCH_REPEAT or
 # BENCH_REPEAT_<WL> says otherwise: a concurrency pass takes ~1.5 min (aria2c
 # alone ~30 s), and bulk's walls are set by the server's throttle (every
@@ -117,6 +133,21 @@ bulk() {
     WL_NOTE="$WL_N binary files, ${BULK_PER_SIZE} each of ${BULK_SIZES_KB// /, } KB, ?rate=$BENCH_BULK_RATE per connection, -j 8"
     run_workload bulk
 }
+
+# gather crawl -p against wget2 -r -p from the site's root; the "list" is
+# the seed, the files expected are every file of the site.
+crawl() {
+    wl_defaults
+    WL_N=$(( 1 + CRAWL_SECTIONS + CRAWL_PAGES + CRAWL_IMAGES ))
+    WL_DELAY=$CRAWL_DELAY WL_JOBS=$CRAWL_JOBS WL_SITE=crawl WL_NOPARSE=0
+    WL_TOOLS="" # curl and aria2c do not crawl
+    [[ " $BENCH_TOOLS " == *" wget2 "* ]] && WL_TOOLS=wget2
+    WL_NOTE="crawl from / of $(thousands "$WL_N") files ($(thousands $(( 1 + CRAWL_SECTIONS + CRAWL_PAGES ))) HTML, $CRAWL_IMAGES images), ${CRAWL_DELAY} ms every request, -j $CRAWL_JOBS -p"
+    run_workload crawl
+}
+
+# thousands N: 2200 -> 2,200
+thousands() { sed -e ':a' -e 's/^\([0-9]\{1,\}\)\([0-9]\{3\}\)/\1,\2/; ta' <<< "$1"; }
 
 # modes_in "A B": those of GATHER_MODES, in GATHER_MODES' order.
 modes_in() {
@@ -259,14 +290,44 @@ make_site() {
             printf '%s\n' "$stamp" > "$d/.bench-stamp"
         fi
     fi
+    if [[ " $* " == *" crawl "* ]]; then
+        local d=$site/crawl
+        stamp="$CRAWL_PAGES $CRAWL_KB --images $CRAWL_IMAGES --image-kb $CRAWL_IMAGE_KB --index $CRAWL_SECTIONS"
+        if ! [[ -f $d/.bench-stamp && $(<"$d/.bench-stamp") == "$stamp" && -f $d/urls.txt ]]; then
+            note "generating a site to crawl in $d: $CRAWL_PAGES pages of $CRAWL_KB KB in $CRAWL_SECTIONS sections, $CRAWL_IMAGES images of $CRAWL_IMAGE_KB KB"
+            # shellcheck disable=SC2086
+            samples/gen-site "$d" $stamp >/dev/null || die "gen-site failed"
+            printf '%s\n' "$stamp" > "$d/.bench-stamp"
+        fi
+    fi
+}
+
+# The workloads but crawl share one nginx serving site/ (delays come with
+# each URL's ?delay=); crawl's URLs are the links found on the pages, so it
+# has its own nginx serving site/crawl/ that delays every request
+# (serve start --delay). use_server main|crawl starts the one a workload
+# needs (stopping the other); SERVER_KIND says which is up.
+SERVER_KIND=""
+use_server() {
+    [[ $SERVER_KIND == "$1" && -n $NGINX_DIR ]] && return 0
+    if [[ -n $NGINX_DIR ]]; then
+        samples/serve stop "$NGINX_DIR" >/dev/null 2>&1 || true
+        NGINX_DIR=""
+    fi
+    SERVER_KIND=$1
+    start_server
 }
 
 # start_server [PORT]: a fixed port keeps the URL lists valid on a restart.
 start_server() {
-    local out port_opt=()
+    local out port_opt=() site=$BENCH_DIR/site delay_opt=()
     [[ -n ${1:-} ]] && port_opt=(--port "$1")
-    out=$(samples/serve start --site "$BENCH_DIR/site" --no-access-log \
-          --workers "$BENCH_NGINX_WORKERS" "${port_opt[@]}") || die "could not start nginx"
+    if [[ $SERVER_KIND == crawl ]]; then
+        site=$BENCH_DIR/site/crawl
+        delay_opt=(--delay "$CRAWL_DELAY")
+    fi
+    out=$(samples/serve start --site "$site" --no-access-log \
+          --workers "$BENCH_NGINX_WORKERS" "${port_opt[@]}" "${delay_opt[@]}") || die "could not start nginx"
     eval "$out"
     NGINX_DIR=$GATHER_NGINX_DIR
     BASE=$GATHER_BASE
@@ -342,6 +403,14 @@ build_cmd() {
         gather:*)
             local mode=${row#gather:}
             mode=${mode%:noparse}
+            if [[ $WL_SITE == crawl ]]; then
+                # Depth: the default (5); every file is at depth 2 or less.
+                CMD=("$GATHER" crawl -j "$jobs" -m "$mode" -p -o "$out"
+                     "${WL_GET_OPTS[@]}"
+                     --jsonl "$rundir/records.jsonl" --stats "$rundir/stats.json"
+                     --no-progress --no-summary "$SEED")
+                return 0
+            fi
             CMD=("$GATHER" get -i "$LIST" -j "$jobs" -m "$mode" -o "$out"
                  "${WL_GET_OPTS[@]}"
                  --jsonl "$rundir/records.jsonl" --stats "$rundir/stats.json"
@@ -354,6 +423,14 @@ build_cmd() {
                  --create-dirs --output-dir "$out" -K "$CURL_CFG")
             ;;
         wget2)
+            if [[ $WL_SITE == crawl ]]; then
+                # The same crawl: recursive, no depth limit, requisites;
+                # robots.txt obeyed like gather (the site has none: a 404).
+                CMD=(wget2 --no-config -q -r -l inf -p --max-threads="$jobs" -P "$out"
+                     --no-hsts --no-hpkp --no-ocsp --no-netrc --no-xattr --no-metalink
+                     "$SEED")
+                return 0
+            fi
             # No config file, no HSTS/HPKP/OCSP/netrc state, no xattrs; without
             # -r/-p wget2 neither parses nor follows links.
             CMD=(wget2 --no-config -q --max-threads="$jobs" -i "$LIST" -P "$out"
@@ -401,7 +478,8 @@ count_files() {
 run_one() {
     local wl=$1 row=$2 rep=$3
     local rundir=$BENCH_DIR/run/$wl/${row//:/-}-$rep
-    local out=$rundir/out tf=$rundir/time.txt rc=0
+    local out=$OUT_BASE/$wl/${row//:/-}-$rep/out tf=$rundir/time.txt rc=0
+    rm -rf -- "$out"
     mkdir -p "$rundir"
     build_cmd "$row" "$out" "$rundir"
     printf '%s\n' "${CMD[*]}" > "$rundir/cmd.txt"
@@ -438,6 +516,19 @@ run_one() {
     local ok=true
     (( files == WL_N )) || ok=false
     [[ $stats_ok == null || $stats_ok == "$WL_N" ]] || ok=false
+    # crawl: what was saved is what the tool found, so every file saved
+    # (gather's journal aside) is listed, by its path under the host dir,
+    # in files.txt; a file too many also fails the run.
+    local saved=null setsum=""
+    if [[ $WL_SITE == crawl ]]; then
+        find "$out" -type f ! -name .gather-journal -printf '%P %s\n' 2>/dev/null |
+            sed 's|^[^/]*/||' | sort > "$rundir/files.txt"
+        saved=$(wc -l < "$rundir/files.txt")
+        setsum=$(md5sum < "$rundir/files.txt" | cut -c 1-32)
+        (( saved == WL_N )) || ok=false
+    fi
+    # On a tmpfs the files go at once (deleting there slows nothing down).
+    [[ $BENCH_KEEP == 1 || $OUT_BASE == "$BENCH_DIR/run" ]] || rm -rf -- "$out"
     # Parse cost: timings.parse summed over the HTML pages parsed, per MiB.
     local parse=null
     if [[ $WL_PARSEREF == 1 && $row == gather:* && $row != *:noparse && -s $rundir/records.jsonl ]]; then
@@ -454,6 +545,7 @@ run_one() {
         --argjson exit "$rc" --argjson wall_s "$wall" --argjson max_rss_kb "$rss" \
         --argjson rss_kb "$table_rss" \
         --argjson user_s "$user" --argjson sys_s "$sys" --argjson files "$files" \
+        --argjson files_saved "$saved" \
         --argjson stats_ok "$stats_ok" --argjson ok "$ok" \
         --argjson gather_stats "$stats" --argjson parse "$parse" \
         --arg cmd "${CMD[*]}" --arg time "$(date -u +%FT%TZ)" \
@@ -462,19 +554,19 @@ run_one() {
           warmup: $warmup, n: $n, jobs: $jobs, delay_ms: $delay_ms,
           ideal_s: $ideal_s, exit: $exit, wall_s: $wall_s,
           max_rss_kb: $max_rss_kb, rss_kb: $rss_kb, user_s: $user_s, sys_s: $sys_s,
-          files_ok: $files, stats_ok: $stats_ok, ok: $ok,
+          files_ok: $files, files_saved: $files_saved, stats_ok: $stats_ok, ok: $ok,
           gather_stats: $gather_stats, parse: $parse, load1_before: $load1,
           server_died: $server_died, cmd: $cmd}' >> "$RESULTS"
 
     R_WALL=$wall R_RSS=$table_rss R_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
-    R_FILES=$files R_OK=$ok R_PARSE=""
+    R_FILES=$files R_OK=$ok R_PARSE="" R_SAVED=$saved R_SETSUM=$setsum R_SETFILE=$rundir/files.txt
     if [[ $parse != null ]]; then
         R_PARSE=$(jq -r 'if .bytes > 0 then .ms / (.bytes / 1048576) else empty end' <<< "$parse")
     fi
     if (( rc == 124 || rc == 137 )); then
         note "$wl: $(row_label "$row") run $rep timed out after ${BENCH_TIMEOUT}s"
     elif [[ $ok == false ]] && ! [[ $row == gather:* && $rc == 2 ]]; then
-        note "$wl: $(row_label "$row") run $rep: $files/$WL_N files, exit $rc (log: $rundir/log.txt)"
+        note "$wl: $(row_label "$row") run $rep: $files/$WL_N files${R_SETSUM:+ ($saved saved)}, exit $rc (log: $rundir/log.txt)"
     fi
     if [[ $server_died == true ]]; then
         note "$wl: the server died during $(row_label "$row") run $rep"
@@ -598,8 +690,23 @@ build_list() {
             cp -f -- "$BENCH_DIR/site/bulk/files.txt" "$EXPECT"
             WL_IDEAL=$(bulk_ideal)
             ;;
+        crawl)
+            # LIST is the seed alone; EXPECT every file of the site.
+            SEED=$BASE/
+            printf '%s\n' "$SEED" > "$LIST"
+            samples/serve urls --strip "$BASE" "$BENCH_DIR/site/crawl/urls.txt" |
+                awk -v d="$BENCH_DIR/site/crawl/" '{ n = $0; sub(/.*\//, "", n); print d n }' |
+                xargs -d '\n' stat -c '%n %s' | sed 's|.*/||' > "$EXPECT"
+            (( $(wc -l < "$EXPECT") == WL_N )) || die "$wl: the site has $(wc -l < "$EXPECT") files, not $WL_N"
+            # Each hop waits the delay: robots.txt, /, the sections (one
+            # round), then the pages and images WL_JOBS at a time.
+            WL_IDEAL=$(awk -v n="$(( CRAWL_PAGES + CRAWL_IMAGES ))" -v j="$WL_JOBS" -v d="$WL_DELAY" \
+                       -v s="$CRAWL_SECTIONS" 'BEGIN { r = int((s + j - 1) / j) + int((n + j - 1) / j)
+                                               printf "%.3f", (2 + r) * d / 1000 }')
+            ;;
     esac
-    (( $(wc -l < "$LIST") == WL_N )) || die "$wl: could not build a list of $WL_N URLs"
+    [[ $WL_SITE == crawl ]] ||
+        (( $(wc -l < "$LIST") == WL_N )) || die "$wl: could not build a list of $WL_N URLs"
     WL_BYTES=$(awk '{ s += $2 } END { print s }' "$EXPECT")
     awk '{ name = $0; sub(/[?#].*/, "", name); sub(/.*\//, "", name)
            printf "url = \"%s\"\noutput = \"%s\"\n", $0, name }' "$LIST" > "$CURL_CFG"
@@ -610,6 +717,7 @@ fmt_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 =
 
 run_workload() {
     local wl=$1 row rep
+    use_server "$( [[ $WL_SITE == crawl ]] && echo crawl || echo main)"
     build_list "$wl"
     local repeat=BENCH_REPEAT_${wl^^}
     if [[ -n ${!repeat:-} ]]; then
@@ -638,6 +746,8 @@ run_workload() {
     fi
 
     declare -A WALLS=() RSSS=() CPUS=() MINFILES=() FAILED=() SKIP=() PARSES=()
+    declare -A SAVED=() SETS=() SETFILE=() # crawl: files saved, set checksums
+    local SAMESET="" # crawl: print_crawl_files' verdict, for print_targets
     declare -A RWALL=() RCPU=() RFAILED=()
     for (( rep = 0; rep <= repeat; rep++ )); do
         for row in "${rows[@]}"; do
@@ -657,6 +767,11 @@ run_workload() {
             [[ $R_OK == true ]] || FAILED[$row]=1
             if [[ -z ${MINFILES[$row]:-} ]] || (( R_FILES < ${MINFILES[$row]} )); then
                 MINFILES[$row]=$R_FILES
+            fi
+            if [[ -n $R_SETSUM ]]; then
+                SAVED[$row]+=" $R_SAVED"
+                [[ " ${SETS[$row]:-} " == *" $R_SETSUM "* ]] || SETS[$row]+=" $R_SETSUM"
+                SETFILE[$row]=$R_SETFILE
             fi
         done
         for row in "${refs[@]}"; do
@@ -733,10 +848,42 @@ run_workload() {
     done
     [[ $WL_SITE == bulk ]] &&
         printf 'note: bulk ideal is nginx limit_rate'"'"'s model (a body of S bytes takes ceil(S/RATE)-1 s) over %d connections taking the list in order\n' "$WL_JOBS"
+    if [[ $WL_SITE == crawl ]]; then
+        printf 'note: crawl ideal: %d ms per hop: robots.txt, /, the %d sections, then %d pages and images %d at a time\n' \
+            "$WL_DELAY" "$CRAWL_SECTIONS" "$(( CRAWL_PAGES + CRAWL_IMAGES ))" "$WL_JOBS"
+        print_crawl_files "${rows[@]}"
+    fi
     print_gather_detail "$wl" "${rows[@]}"
     [[ $WL_PARSEREF == 1 ]] && print_parse_table "$wl" "${rows[@]}"
     print_targets "$wl" "${rows[@]}"
     run_compare "$wl"
+}
+
+# crawl: how many files each row saved (every run), and whether every run of
+# every row saved the same set (paths and sizes) as the first run of the
+# first row.
+print_crawl_files() {
+    local row line="" ref="" refrow="" diff=()
+    for row in "$@"; do
+        [[ -z ${SKIP[$row]:-} && -n ${SAVED[$row]:-} ]] || continue
+        local counts
+        counts=$(tr ' ' '\n' <<< "${SAVED[$row]# }" | sort -gu | paste -sd / -)
+        line+="${line:+, }$(row_label "$row") $counts"
+        if [[ -z $ref ]]; then
+            ref=${SETS[$row]# }; ref=${ref%% *}; refrow=$row
+        fi
+        [[ ${SETS[$row]# } == "$ref" ]] || diff+=("$(row_label "$row")")
+    done
+    [[ -n $line ]] || return 0
+    printf 'files saved per run (expected %d; gather'"'"'s journal not counted): %s\n' "$WL_N" "$line"
+    if (( ${#diff[@]} == 0 )); then
+        SAMESET="yes: $line"
+        printf 'the same set of files (path and size) in every run of every row\n'
+    else
+        SAMESET="NO: $(IFS=,; echo "${diff[*]}") differ(s) from $(row_label "$refrow"); $line"
+        printf 'NOT the same set: %s differ(s) from %s (lists: files.txt in each run dir, e.g. %s)\n' \
+            "$(IFS=,; echo "${diff[*]}")" "$(row_label "$refrow")" "${SETFILE[$refrow]}"
+    fi
 }
 
 # gather's own view of its runs (from --stats): latency percentiles and CPU.
@@ -755,6 +902,9 @@ print_gather_detail() {
             | select($s | length > 0)
             | "\($name): --stats medians: wall \([$s[].wall_s] | med | f) s, p50 \([$s[].p50_ms] | med | f) ms, p95 \([$s[].p95_ms] | med | f) ms, user \([$s[].user_s] | med | f) s, sys \([$s[].sys_s] | med | f) s, invol cs \([$s[].invol_cs] | med | f)"
               + (if ($tool | startswith("gather:hybrid")) then ", parse queue peak \([$s[].parse_queue_peak] | med | f)" else "" end)
+              + (if ($s[0].crawl // null) != null then
+                   "; crawl: queued \([$s[].crawl.queued] | med | f), links seen \([$s[].crawl.links_seen] | med | f), frontier peak \([$s[].crawl.frontier_peak] | med | f), dedup \([$s[].crawl.dedup_bytes] | med | f) B = \([$s[].crawl.dedup_bytes_per_url] | med | f) B/URL"
+                 else "" end)
         ' "$RESULTS"
     done
 }
@@ -911,6 +1061,53 @@ print_targets() {
                     "$r: $(printf '%.1f' "${MP[gather:async]}") ms/MiB (async) vs $(printf '%.1f' "$PARSE_BASE") ms/MiB"
             fi
             ;;
+        crawl)
+            # One target, the default mode against wget2; every mode's
+            # ratios to wget2 are shown (procs' RSS sums its workers).
+            local t g=gather:async
+            t="crawl $(thousands "$WL_N") files, $WL_DELAY ms, -j $WL_JOBS: gather <= wget2"
+            if [[ " $WL_TOOLS " != *" wget2 "* ]]; then
+                emit target "$wl" "$t" SKIP "wget2 not run"
+            elif ! has "$g"; then
+                emit target "$wl" "$t" SKIP "gather async not run"
+            elif [[ -n ${FAILED[$g]:-} ]]; then
+                emit target "$wl" "$t" MISS "gather async FAILED"
+            elif [[ -n ${FAILED[wget2]:-} ]]; then
+                emit target "$wl" "$t" SKIP "wget2 FAILED, no valid comparison"
+            else
+                emit target "$wl" "$t" "$(verdict "${MW[$g]}" "<=" "${MW[wget2]}")" \
+                    "$(fmt_ratio "${MW[$g]}" "${MW[wget2]}")x: $(printf '%.2f s vs %.2f s' "${MW[$g]}" "${MW[wget2]}")"
+            fi
+            if good wget2; then
+                for row in "$@"; do
+                    [[ $row == gather:* && -z ${SKIP[$row]:-} ]] || continue
+                    local d
+                    if [[ -n ${FAILED[$row]:-} ]]; then
+                        d="FAILED (worst run ${MINFILES[$row]}/$WL_N files); "
+                    else
+                        d=""
+                    fi
+                    d+="wall $(fmt_ratio "${MW[$row]}" "${MW[wget2]}")x ($(printf '%.2f s vs %.2f s' "${MW[$row]}" "${MW[wget2]}")), peak RSS $(fmt_ratio "${MR[$row]}" "${MR[wget2]}")x ($(mb "${MR[$row]}") MB vs $(mb "${MR[wget2]}") MB), cpu $(fmt_ratio "${MC[$row]}" "${MC[wget2]}")x"
+                    emit info "$wl" "$(row_label "$row") / wget2" info "$d"
+                done
+            fi
+            if [[ -n ${SAMESET:-} ]]; then
+                emit info "$wl" "same files saved by every row and run" info "$SAMESET"
+            fi
+            if has "$g"; then
+                local per
+                # Medians over the measured runs, field by field.
+                per=$(jq -rs --arg wl "$wl" --arg tool "$g" '
+                    def med(f): map(f) | sort | if length % 2 == 1 then .[length / 2 | floor]
+                                                 else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+                    [.[] | select(.workload == $wl and .tool == $tool and (.warmup | not))
+                         | .gather_stats.crawl // empty] as $c
+                    | select($c | length > 0)
+                    | "\($c | med(.dedup_bytes_per_url) * 10 | round / 10) B/URL (\($c | med(.dedup_bytes)) B for \($c | med(.queued)) URLs queued, \($c | med(.links_seen)) links seen, frontier peak \($c | med(.frontier_peak)); medians)"
+                    ' "$RESULTS" 2>/dev/null) || per=""
+                emit info "$wl" "gather async dedup memory per URL" info "${per:-no --stats crawl object}"
+            fi
+            ;;
         bulk)
             for row in "$@"; do
                 [[ -z ${SKIP[$row]:-} ]] || continue
@@ -933,6 +1130,8 @@ print_targets() {
 run_compare() {
     local wl=$1
     (( BENCH_COMPARE_REPEAT > 0 )) || return 0
+    # compare runs gather get on a URL list; a crawl has no list.
+    [[ $WL_SITE == crawl ]] && return 0
     local m modes=() left=""
     for m in $GATHER_MODES; do
         [[ $m == auto ]] && continue
@@ -1004,7 +1203,7 @@ main() {
     for w in "$@"; do
         case $w in
             -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-            latency|concurrency|cpu|bulk) wls+=("$w") ;;
+            latency|concurrency|cpu|bulk|crawl) wls+=("$w") ;;
             *) die "unknown workload: $w (have: ${ALL_WORKLOADS[*]})" ;;
         esac
     done
@@ -1025,6 +1224,19 @@ main() {
         mv -- "$BENCH_DIR/run" "$BENCH_DIR/run.old.$$" ||
             die "cannot move $BENCH_DIR/run aside"
     fi
+    # Even so, files deleted by anything else on the same ext4 (a test run)
+    # slow every tool's file creation by ~0.5 ms for minutes: 1 s of a 2,000-
+    # file run. Files go to a tmpfs when there is one, so the tables
+    # measure the tools, not the inode allocator. Every tool saves there.
+    OUT_BASE=$BENCH_OUT
+    if [[ $OUT_BASE == auto ]]; then
+        OUT_BASE=$BENCH_DIR/run
+        if [[ $(findmnt -n -o FSTYPE -T /dev/shm 2>/dev/null) == tmpfs ]] &&
+           (( $(df -k --output=avail /dev/shm | tail -n 1) > 8 * 1024 * 1024 )); then
+            OUT_BASE=/dev/shm/gather-bench-out.$$
+        fi
+    fi
+    mkdir -p "$OUT_BASE"
     # Run a private copy, so a rebuild during the bench cannot swap binaries
     # between runs.
     cp -f -- "$GATHER" "$BENCH_DIR/gather.bin" || die "cannot copy $GATHER"
@@ -1033,12 +1245,12 @@ main() {
     PARSE_BASELINE=""
     [[ " ${wls[*]} " == *" cpu "* ]] && build_parse_baseline
     make_site "${wls[@]}"
-    start_server
+    use_server "$( [[ ${wls[0]} == crawl ]] && echo crawl || echo main)"
 
     local load
     load=$(cut -d ' ' -f 1-3 /proc/loadavg)
-    printf 'gather bench: %s cores, %s, fs %s, open files %s, nginx workers %s\n' \
-        "$(nproc)" "$(uname -r)" "$(findmnt -n -o FSTYPE -T "$BENCH_DIR" 2>/dev/null || stat -f -c %T "$BENCH_DIR")" "$(ulimit -n)" "$BENCH_NGINX_WORKERS"
+    printf 'gather bench: %s cores, %s, files saved to %s (%s), open files %s, nginx workers %s\n' \
+        "$(nproc)" "$(uname -r)" "$OUT_BASE" "$(findmnt -n -o FSTYPE -T "$OUT_BASE" 2>/dev/null || stat -f -c %T "$OUT_BASE")" "$(ulimit -n)" "$BENCH_NGINX_WORKERS"
     printf 'tools: gather %s (%s, modes: %s; --no-parse rows: %s);%s%s\n' \
         "$("$GATHER" --version 2>/dev/null | head -n 1 | awk '{ print $NF }')" \
         "$GATHER_SRC" "$GATHER_MODES" "${GATHER_NOPARSE_MODES:-none}" "$(
@@ -1074,8 +1286,9 @@ main() {
     # Downloads are deleted only now, for the reason given above.
     rm -rf -- "$BENCH_DIR"/run.old.*
     if [[ $BENCH_KEEP == 1 ]]; then
-        note "kept downloads under $BENCH_DIR/run"
+        note "kept downloads under $OUT_BASE"
     else
+        [[ $OUT_BASE == "$BENCH_DIR/run" ]] || rm -rf -- "$OUT_BASE"
         find "$BENCH_DIR/run" -mindepth 3 -maxdepth 3 -name out -type d \
             -exec rm -rf -- {} + 2>/dev/null || true
     fi
