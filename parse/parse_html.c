@@ -311,6 +311,16 @@ static void on_text(void *ctx, const xmlChar *ch, int len)
     if (w->hidden)
         return;
     while (p < end) {
+        /* Most bytes are printable ASCII inside a word: skip their run in
+         * a tight loop rather than testing each for every space. */
+        if (*p > ' ' && *p < 0x80) {
+            if (!w->in_word)
+                w->page->words++;
+            w->in_word = 1;
+            while (++p < end && *p > ' ' && *p < 0x80)
+                ;
+            continue;
+        }
         size_t sp = space_len(p, (size_t)(end - p));
         if (sp) {
             w->in_word = 0;
