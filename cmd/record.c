@@ -318,3 +318,46 @@ char *record_csv(const char *line, const parse_field *fields,
     }
     return b.s;
 }
+
+char *record_unchanged(const char *old_line, const char *new_line)
+{
+    static const char *const fresh[] = {"final_url", "status", "attempts",
+                                        "timings", "error", "unchanged"};
+    static const char *const if_sent[] = {"etag", "last_modified"};
+    json_t *old = json_loads(old_line, 0, NULL);
+    json_t *cur = json_loads(new_line, 0, NULL);
+    char *line = NULL;
+    int bad = !json_is_object(old) || !json_is_object(cur);
+    for (size_t i = 0; !bad && i < sizeof fresh / sizeof *fresh; i++)
+        bad = json_object_set(old, fresh[i], json_object_get(cur, fresh[i]));
+    for (size_t i = 0; !bad && i < sizeof if_sent / sizeof *if_sent; i++) {
+        json_t *v = json_object_get(cur, if_sent[i]);
+        if (json_is_string(v))
+            bad = json_object_set(old, if_sent[i], v);
+    }
+    if (!bad)
+        bad = json_object_set_new(old, "unchanged", json_true());
+    if (!bad)
+        line = json_dumps(old, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    json_decref(old);
+    json_decref(cur);
+    return line;
+}
+
+int record_validators(const char *line, char **etag, char **last_modified)
+{
+    json_t *rec = json_loads(line, 0, NULL);
+    const char *e = json_string_value(json_object_get(rec, "etag"));
+    const char *m = json_string_value(json_object_get(rec, "last_modified"));
+    *etag = e ? strdup(e) : NULL;
+    *last_modified = m ? strdup(m) : NULL;
+    int bad = !json_is_object(rec) || (e && !*etag) || (m && !*last_modified);
+    json_decref(rec);
+    if (bad) {
+        free(*etag);
+        free(*last_modified);
+        *etag = *last_modified = NULL;
+        return -1;
+    }
+    return 0;
+}

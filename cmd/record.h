@@ -34,6 +34,19 @@ char *record_csv_header(const parse_field *fields, size_t n_fields);
 char *record_csv(const char *line, const parse_field *fields,
                  size_t n_fields);
 
+/* The record of a URL whose server answered 304 to a conditional request:
+ * the record old_line an earlier run wrote (its file, digest, title,
+ * links, fields...), with what the new answer says (new_line: status,
+ * final_url, attempts, timings, error, and its validators when it sent
+ * any) and "unchanged": true. Malloced; NULL when out of memory or a line
+ * is not a record. */
+char *record_unchanged(const char *old_line, const char *new_line);
+
+/* The ETag and Last-Modified of a record line, malloced into *etag and
+ * *last_modified (NULL when absent). Returns 0, or -1 when line is not a
+ * record or memory ran out. */
+int record_validators(const char *line, char **etag, char **last_modified);
+
 /* The links and images of a record line (as record_json() writes them):
  * *found gets the links, then the images, all malloced; the counts in *nl
  * and *ni. Returns 0 (none is not an error), or -1 when line is not a
