@@ -232,14 +232,13 @@ static void consider(crawl *c, const char *raw, int depth, int requisite,
     }
     if (fetch_url_normalize(raw, c->r->o->sort_query, &url))
         return; /* not http(s), or malformed: the parser kept it anyway */
-    if (!seed && !in_scope(c, url)) {
-        c->out_of_scope++;
-        free(url);
-        return;
-    }
+    /* Seen before (most links are): no scope check again. A URL out of
+     * scope joins the set too, so it is judged once. */
     int added = fpset_add(c->seen, fpset_key(url), 0);
     if (added == 0)
         c->dup++;
+    else if (added > 0 && !seed && !in_scope(c, url))
+        c->out_of_scope++;
     else if (added < 0 || frontier_push(c, url, depth, requisite, seed))
         report_error(c->r->rep, "crawl", "out of memory: URL dropped");
     else
@@ -624,29 +623,29 @@ void crawl_done(crawl *c, const run_outcome *oc)
 
 void crawl_report(const crawl *c, void *file, void *stats)
 {
+    /* The set holds the URLs judged out of scope too. */
     size_t n = fpset_count(c->seen), bytes = fpset_bytes(c->seen);
     double per = n ? (double)bytes / (double)n : 0;
     if (file)
         fprintf(file,
-                "crawl: %zu URLs queued (%ld from sitemaps), %ld links seen; "
+                "crawl: %ld URLs queued (%ld from sitemaps), %ld links seen; "
                 "skipped: %ld duplicate, %ld out of scope, %ld too deep, "
                 "%ld by robots.txt, %ld over --max-pages; frontier peak "
-                "%ld; dedup set %zu bytes (%.1f per URL)\n",
-                n, c->from_sitemaps, c->found, c->dup, c->out_of_scope,
-                c->too_deep, c->disallowed, c->over_max, c->queue_peak, bytes,
-                per);
+                "%ld; dedup set of %zu URLs in %zu bytes (%.1f per URL)\n",
+                c->queued, c->from_sitemaps, c->found, c->dup,
+                c->out_of_scope, c->too_deep, c->disallowed, c->over_max,
+                c->queue_peak, n, bytes, per);
     if (stats) {
-        json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}",
-                              "queued", (json_int_t)n, "from_sitemaps",
-                              (json_int_t)c->from_sitemaps, "links_seen",
-                              (json_int_t)c->found, "duplicates",
-                              (json_int_t)c->dup, "out_of_scope",
-                              (json_int_t)c->out_of_scope, "too_deep",
-                              (json_int_t)c->too_deep, "robots_disallowed",
-                              (json_int_t)c->disallowed, "over_max_pages",
-                              (json_int_t)c->over_max, "frontier_peak",
-                              (json_int_t)c->queue_peak, "dedup_bytes",
-                              (json_int_t)bytes, "dedup_bytes_per_url", per);
+        json_t *o = json_pack(
+            "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "queued",
+            (json_int_t)c->queued, "from_sitemaps",
+            (json_int_t)c->from_sitemaps, "links_seen", (json_int_t)c->found,
+            "duplicates", (json_int_t)c->dup, "out_of_scope",
+            (json_int_t)c->out_of_scope, "too_deep", (json_int_t)c->too_deep,
+            "robots_disallowed", (json_int_t)c->disallowed, "over_max_pages",
+            (json_int_t)c->over_max, "frontier_peak",
+            (json_int_t)c->queue_peak, "dedup_urls", (json_int_t)n,
+            "dedup_bytes", (json_int_t)bytes, "dedup_bytes_per_url", per);
         if (o)
             json_object_set_new(stats, "crawl", o);
     }
