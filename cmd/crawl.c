@@ -34,7 +34,8 @@ struct crawl {
     run *r;                     /* borrowed */
     sched *s;                   /* borrowed */
     long max_depth;
-    fpset *seen;                /* owned; every URL ever queued */
+    fpset *seen;                /* owned; every URL ever judged, normalised */
+    fpset *seen_raw;            /* owned; every link as the page gave it */
     fpset *flying;              /* owned; handed out: depth*2 + requisite */
     buf head, tail;             /* owned */
     FILE *spill;                /* owned; NULL until the first spill */
@@ -228,6 +229,13 @@ static void consider(crawl *c, const char *raw, int depth, int requisite,
     c->found++;
     if (!seed && !requisite && depth > c->max_depth) {
         c->too_deep++;
+        return;
+    }
+    /* A link spelled exactly as one judged before needs no normalising
+     * (a URL parse and rebuild): most links are repeats. */
+    int fresh = fpset_add(c->seen_raw, fpset_key(raw), 0);
+    if (fresh == 0) {
+        c->dup++;
         return;
     }
     if (fetch_url_normalize(raw, c->r->o->sort_query, &url))
@@ -514,7 +522,8 @@ crawl *crawl_new(run *r, sched_opts *so, char *err, size_t errlen)
 {
     const gather_opts *o = r->o;
     crawl *c = calloc(1, sizeof *c);
-    if (!c || !(c->seen = fpset_new(0)) || !(c->flying = fpset_new(1)) ||
+    if (!c || !(c->seen = fpset_new(0)) || !(c->seen_raw = fpset_new(0)) ||
+        !(c->flying = fpset_new(1)) ||
         !(c->robots_of = fpset_new(1)) ||
         !(c->head.v = malloc(CRAWL_MEM_QUEUE * sizeof *c->head.v)) ||
         !(c->tail.v = malloc(CRAWL_MEM_QUEUE * sizeof *c->tail.v)) ||
@@ -572,6 +581,7 @@ void crawl_free(crawl *c)
     if (!c)
         return;
     fpset_free(c->seen);
+    fpset_free(c->seen_raw);
     fpset_free(c->flying);
     fpset_free(c->robots_of);
     for (size_t i = 0; i < c->n_robots; i++) {
@@ -623,8 +633,10 @@ void crawl_done(crawl *c, const run_outcome *oc)
 
 void crawl_report(const crawl *c, void *file, void *stats)
 {
-    /* The set holds the URLs judged out of scope too. */
-    size_t n = fpset_count(c->seen), bytes = fpset_bytes(c->seen);
+    /* The sets hold the URLs judged out of scope too; per URL is per
+     * normalised URL, both sets counted. */
+    size_t n = fpset_count(c->seen);
+    size_t bytes = fpset_bytes(c->seen) + fpset_bytes(c->seen_raw);
     double per = n ? (double)bytes / (double)n : 0;
     if (file)
         fprintf(file,
