@@ -2,11 +2,12 @@
  * the links (and, with --requisites, the images) of every page recorded,
  * kept to scope, depth and robots.txt, and deduplicated by fingerprint.
  *
- * Memory: every URL ever queued costs 11 to 21 bytes in the dedup set
- * (fpset.h); URLs waiting in the frontier are kept in memory up to
- * CRAWL_MEM_QUEUE of them at each end, and spill to an unlinked temporary
- * file in between, so a million discovered URLs cost about 16 MB of
- * fingerprints plus a bounded queue, not a million strings.
+ * Memory: every URL ever judged costs 11 to 21 bytes in the dedup set
+ * (fpset.h), and about as much again in the set of links as written;
+ * URLs waiting in the frontier are kept in memory up to CRAWL_MEM_QUEUE
+ * of them at each end, and spill to an unlinked temporary file in
+ * between, so a million discovered URLs cost about 32 MB of fingerprints
+ * plus a bounded queue, not a million strings.
  *
  * Ownership: a crawl belongs to its run, and runs on the thread that calls
  * run_take() and run_emit() (robots.txt and sitemaps are fetched there, in
