@@ -37,7 +37,8 @@ struct crawl {
     fpset *seen;                /* owned; every URL ever judged, normalised */
     fpset *seen_raw;            /* owned; every link as the page gave it */
     fpset *flying;              /* owned; handed out: depth*2 + requisite */
-    buf head, tail;             /* owned */
+    buf head, tail;             /* owned; mem_queue entries each */
+    size_t mem_queue;
     FILE *spill;                /* owned; NULL until the first spill */
     off_t spill_rd;             /* read offset into spill */
     size_t spilled;             /* entries in the spill file */
@@ -89,7 +90,7 @@ static void refill_head(crawl *c)
         size_t cap = 0;
         if (fseeko(c->spill, c->spill_rd, SEEK_SET))
             return;
-        while (c->spilled && c->head.n < CRAWL_MEM_QUEUE) {
+        while (c->spilled && c->head.n < c->mem_queue) {
             ssize_t n = getline(&line, &cap, c->spill);
             if (n <= 0)
                 break;
@@ -121,7 +122,7 @@ static void refill_head(crawl *c)
 static int frontier_push(crawl *c, const char *url, int depth, int requisite,
                          int seed)
 {
-    if (c->tail.n == CRAWL_MEM_QUEUE) {
+    if (c->tail.n == c->mem_queue) {
         if (c->tail.i > 0) { /* compact first */
             memmove(c->tail.v, c->tail.v + c->tail.i,
                     (c->tail.n - c->tail.i) * sizeof *c->tail.v);
@@ -522,11 +523,20 @@ crawl *crawl_new(run *r, sched_opts *so, char *err, size_t errlen)
 {
     const gather_opts *o = r->o;
     crawl *c = calloc(1, sizeof *c);
+    size_t mq = CRAWL_MEM_QUEUE;
+#ifdef GATHER_TEST_HOOKS
+    /* Test builds: a tiny queue, so tests reach the spill file. */
+    const char *tq = getenv("GATHER_TEST_CRAWL_QUEUE");
+    if (tq && atoi(tq) > 0)
+        mq = (size_t)atoi(tq);
+#endif
+    if (c)
+        c->mem_queue = mq;
     if (!c || !(c->seen = fpset_new(0)) || !(c->seen_raw = fpset_new(0)) ||
         !(c->flying = fpset_new(1)) ||
         !(c->robots_of = fpset_new(1)) ||
-        !(c->head.v = malloc(CRAWL_MEM_QUEUE * sizeof *c->head.v)) ||
-        !(c->tail.v = malloc(CRAWL_MEM_QUEUE * sizeof *c->tail.v)) ||
+        !(c->head.v = malloc(mq * sizeof *c->head.v)) ||
+        !(c->tail.v = malloc(mq * sizeof *c->tail.v)) ||
         !(c->seed_hosts = calloc((size_t)o->n_urls + 1, sizeof(char *)))) {
         snprintf(err, errlen, "out of memory");
         crawl_free(c);

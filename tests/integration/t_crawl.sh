@@ -39,6 +39,15 @@ for m in async threads procs hybrid; do
   run_gather 1 crawl -m "$m" -p -o "$T/p-$m" --jsonl "$T/p-$m.jsonl" "$BASE/"
   diff -u "$T/expected-p.txt" <(found "$T/p-$m.jsonl") || fail "$m: crawl --requisites found a different set"
 done
+# A frontier of 3 URLs in memory at each end spills the rest to its file
+# (test builds only): the same set, breadth-first order kept.
+if [ -n "${GATHER_HOOKED:-}" ]; then
+  GATHER_TEST_CRAWL_QUEUE=3 "$GATHER_HOOKED" crawl -p --jsonl "$T/spill.jsonl" "$BASE/" 2>/dev/null || true
+  diff -u "$T/expected-p.txt" <(found "$T/spill.jsonl") || fail "crawl with a spilled frontier found a different set"
+  GATHER_TEST_CRAWL_QUEUE=3 "$GATHER_HOOKED" crawl -p --depth 1 --jsonl "$T/spill1.jsonl" "$BASE/" 2>/dev/null || true
+  "$GATHER" crawl -p --depth 1 --jsonl "$T/nospill1.jsonl" "$BASE/" 2>/dev/null || true
+  diff -u <(found "$T/nospill1.jsonl") <(found "$T/spill1.jsonl") || fail "spilled frontier broke --depth 1"
+fi
 # Each URL once, and one request each (plus robots.txt).
 check_eq "$(jq -r .url "$T/async.jsonl" | sort | uniq -d)" "" "duplicate records"
 
