@@ -2,7 +2,7 @@
 # sanitizer build); flags come from pkg-config.
 
 VERSION  := 0.1.0
-PKGS     := libcurl libxml-2.0 libcrypto jansson
+PKGS     := libcurl libxml-2.0 libcrypto jansson zlib
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror

@@ -1,5 +1,5 @@
 /* parse: turns fetched bytes into records: page facts with libxml2's HTML
- * parser, and robots.txt rules.
+ * parser, robots.txt rules, and the URLs of sitemaps.
  *
  * Ownership: what a function returns or fills in is owned by the caller
  * and released with the matching _clear() or _free(); strings passed in
@@ -17,7 +17,11 @@
     X(PARSE_OK, "ok")                                                          \
     X(PARSE_ENOMEM, "out of memory")                                           \
     X(PARSE_EPARSE, "HTML could not be parsed")                                \
-    X(PARSE_EXPATH, "invalid XPath expression")
+    X(PARSE_EXPATH, "invalid XPath expression")                                \
+    X(PARSE_ETOOBIG, "document too large")                                     \
+    X(PARSE_EGZIP, "gzip data is corrupt or truncated")                        \
+    X(PARSE_EXML, "XML is not well-formed")                                    \
+    X(PARSE_ENOTSITEMAP, "not a sitemap")
 
 #define PARSE_ENUM(name, text) name,
 typedef enum parse_code { PARSE_ERRORS(PARSE_ENUM) PARSE_NCODES } parse_code;
@@ -142,5 +146,39 @@ double parse_robots_crawl_delay(const parse_robots *r);
  * kept, and returns how many (0 and NULL for r == NULL). Only absolute
  * http(s) URLs are kept. The strings belong to r. */
 size_t parse_robots_sitemaps(const parse_robots *r, const char *const **out);
+
+/* ---- sitemaps (sitemaps.org) ---- */
+
+/* The most bytes of XML parse_sitemap() reads, after gunzip. Sitemaps
+ * are limited to 50 MB uncompressed; this leaves room and stops a gzip
+ * bomb. */
+#define PARSE_SITEMAP_MAX ((size_t)64 << 20)
+
+/* Called once per <loc>, in document order, with its text trimmed of
+ * whitespace (borrowed: valid during the call). Return nonzero to stop. */
+typedef int (*parse_sitemap_fn)(void *ctx, const char *loc);
+
+/* Reads a sitemap: a <urlset> (each <url>'s <loc>) or a <sitemapindex>
+ * (each <sitemap>'s <loc>), in the sitemaps.org namespace or in none (the
+ * children must be in the namespace of the root, so <image:loc> and other
+ * extensions are not taken). A body that starts with the gzip magic is
+ * gunzipped first (a .xml.gz served as is), concatenated members too. The
+ * XML is streamed through SAX: no tree is built, and the inflated text is
+ * never held whole. No DTD is read and nothing is loaded
+ * from a file or the network; entities declared in the document are
+ * ignored, so a reference to one is an undefined entity (PARSE_EXML), and
+ * only the five predefined ones and character references are expanded.
+ * <loc>s over 8 KiB are skipped. cb may be NULL, to check a document.
+ *
+ * *is_index (if not NULL) is set to 1 for a <sitemapindex>, else 0.
+ * Returns 0 when the whole document was read or cb stopped it; else a
+ * parse_code with a message in err: PARSE_ETOOBIG past PARSE_SITEMAP_MAX
+ * bytes of XML (for gzip, the whole stream is inflated to find out, even
+ * after bad XML), PARSE_EGZIP, PARSE_ENOTSITEMAP for another root element
+ * (an HTML error page, a feed), PARSE_EXML when the XML is not well-formed
+ * (the parser recovers where it can), PARSE_ENOMEM. The URLs passed to cb
+ * before an error stand: the caller may keep them. */
+int parse_sitemap(const char *buf, size_t len, parse_sitemap_fn cb, void *ctx,
+                  int *is_index, char *err, size_t errlen);
 
 #endif

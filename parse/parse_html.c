@@ -533,7 +533,7 @@ int parse_html(const char *buf, size_t len, const char *url,
 
     if (len > (size_t)INT32_MAX) {
         parse_errf(err, errlen, "document too large");
-        return PARSE_EPARSE;
+        return PARSE_ETOOBIG;
     }
     /* The page facts come from SAX events: no tree is built for them. */
     const char *enc = pick_encoding(buf, len, charset);
