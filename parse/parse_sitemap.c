@@ -205,6 +205,8 @@ static int gunzip(sitemap_walk *w, const char *buf, size_t len, char *err,
             goto out;
         }
         push(w, (const char *)out, got);
+        if (w->stopped || w->failed)
+            break; /* what follows cannot change the outcome */
         if (zrc == Z_STREAM_END) {
             if (!len && !zs.avail_in)
                 break;

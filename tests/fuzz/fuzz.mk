@@ -2,14 +2,14 @@
 # Makefile. The library objects are rebuilt with clang under build/fuzz/obj/
 # with coverage and ASan + UBSan; tests/fuzz/run.sh runs the binaries.
 #
-#   make fuzz-build   build/fuzz/fuzz_{html,urllist,name}
+#   make fuzz-build   build/fuzz/fuzz_{html,urllist,name,robots,sitemap}
 #   make fuzz-smoke   20 s per target on a copy of the corpus; fails on a crash
 #   make fuzz         FUZZ_SECONDS (600) per target; FUZZ_MERGE=1 merges new
 #                     inputs into tests/fuzz/corpus/, crashes go to
 #                     tests/fuzz/crashes/
 
 FUZZ_CC      ?= clang
-FUZZ_TARGETS := html urllist name
+FUZZ_TARGETS := html urllist name robots sitemap
 FUZZ_SECONDS ?= 600
 FUZZ_MERGE   ?= 0
 FUZZ_SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \

@@ -26,7 +26,7 @@ while getopts t:mja: opt; do
     esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || set -- html urllist name
+[ $# -gt 0 ] || set -- html urllist name robots sitemap
 
 logs=build/fuzz/logs
 mkdir -p "$logs" "$crashes"
@@ -45,6 +45,8 @@ run_one() {
     [ -d "$corpus" ] && cp -R "$corpus/." "$work/"
     case $t in
     html) dict=-dict=tests/fuzz/html.dict ;;
+    robots) dict=-dict=tests/fuzz/robots.dict ;;
+    sitemap) dict=-dict=tests/fuzz/sitemap.dict ;;
     *) dict=-dict=tests/fuzz/url.dict ;;
     esac
     # ASan's leak check stays on: a leak fails the run like a crash.
