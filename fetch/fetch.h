@@ -178,6 +178,32 @@ int fetch_url_resolve(const char *base, const char *ref, char **out);
 int fetch_url_resolve_all(const char *base, char *const *refs, size_t n,
                           char **out);
 
+/* The canonical form of an absolute http(s) URL, for telling URLs apart:
+ * scheme and host in lower case (an IPv6 address in its RFC 5952 form;
+ * only the ASCII letters of an IDN host, which stays in UTF-8),
+ * the default port dropped, dot segments resolved, percent-escapes of
+ * unreserved characters decoded and every other escape in upper case,
+ * the fragment and an empty query dropped, and an empty path made "/".
+ * With sort_query, the query's '&'-separated parameters are sorted by
+ * name, byte by byte; the sort is stable, so repeated names keep their
+ * order, and empty parameters are dropped. The user name and password,
+ * when present, are kept as they are. Returns 0 and a malloced URL in
+ * *out, or FETCH_EURL, FETCH_ESCHEME or FETCH_ENOMEM with *out NULL.
+ * Thread-safe. */
+int fetch_url_normalize(const char *url, int sort_query, char **out);
+
+/* The politeness key of an http(s) URL: "host:port", the host as
+ * fetch_url_normalize() writes it and the port always given ("example.com:443",
+ * "[::1]:80"). Returns 0, FETCH_EURL, FETCH_ESCHEME or FETCH_ETOOLONG (out
+ * is then ""). Thread-safe. */
+int fetch_url_host(const char *url, char *out, size_t cap);
+
+/* The path and query of an http(s) URL as fetch_url_normalize(url, 0)
+ * writes them, "/path?query" (no fragment), as robots.txt rules are
+ * matched against. Returns 0 and a malloced string in *out, or a
+ * fetch_code with *out NULL. Thread-safe. */
+int fetch_url_path(const char *url, char **out);
+
 /* The relative path a URL is saved under: "host[:port]/path", as wget -x
  * does. A path ending in '/' gets "index.html"; a query is kept as
  * "?query". Every component is sanitised (no "..", no '/', no control
