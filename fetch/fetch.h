@@ -65,6 +65,33 @@ typedef struct fetch_opts {
                                  resume them with Range and If-Range */
     const volatile int *stop; /* borrowed; when *stop becomes nonzero, every
                                  transfer ends at once, as "interrupted" */
+    const char *const *headers; /* borrowed; n_headers extra request headers,
+                                   "Name: value" as curl -H takes them (a
+                                   header of the same name replaces curl's
+                                   own; "Name:" removes it) */
+    size_t n_headers;
+    int cookies;              /* keep cookies: in share's cookie store when
+                                 it has one (fetch_share_load_cookies()), so
+                                 every transfer using it sees them; without,
+                                 only across one transfer's redirects */
+    const char *proxy;        /* borrowed; [scheme://]host[:port]; NULL: the
+                                 environment's http_proxy, https_proxy and
+                                 no_proxy, as libcurl reads them; "": none */
+    uint64_t limit_rate;      /* bytes/s per transfer; 0: no limit */
+    int http2_prior_knowledge;/* speak HTTP/2 to http:// servers at once
+                                 (h2c); by default http:// is HTTP/1.1 and
+                                 https:// asks for HTTP/2 in the handshake */
+    /* Conditional requests. Called once per transfer, from fetch_xfer_new()
+     * on its caller's thread (in procs mode, in a worker process), with the
+     * URL as given; it sets *etag and *last_modified (both start NULL) to
+     * what the caller saved of that URL. Both are borrowed until it
+     * returns. They are sent as If-None-Match and If-Modified-Since, except
+     * when a part file is being resumed; a 304 answer is then a success
+     * that writes nothing (fetch_result.not_modified). Returns 0, or -1 to
+     * fail the transfer. NULL: no conditional requests. */
+    int (*validators)(void *ctx, const char *url, const char **etag,
+                      const char **last_modified);
+    void *validators_ctx;     /* borrowed; passed to validators */
 } fetch_opts;
 
 /* Phase durations of one URL in milliseconds. The fetch fills queue (wait
@@ -94,6 +121,14 @@ typedef struct fetch_result {
     int is_html;          /* content type says HTML */
     int attempts;         /* requests made for this URL */
     int interrupted;      /* ended by *stop: the URL was not finished */
+    char *etag;           /* owned; the last response's ETag, NULL when it
+                             had none */
+    char *last_modified;  /* owned; its Last-Modified, NULL when none */
+    int not_modified;     /* the answer was 304: nothing was received or
+                             saved (path NULL, bytes 0, sha256 "") and an
+                             existing file was left as it was */
+    int throttled;        /* 429 answers over every attempt, for callers
+                             that slow a host down */
     double done_ms;       /* monotonic ms when the fetch finished; the
                              clock is system-wide, so it crosses processes */
 } fetch_result;
@@ -238,5 +273,19 @@ typedef struct fetch_share fetch_share;
  * NULL on failure. */
 fetch_share *fetch_share_new(int connections);
 void fetch_share_free(fetch_share *s);
+
+/* Gives s a cookie store, used by every transfer of s whose options ask
+ * for cookies, and fills it from jar, a cookie file in the Netscape format
+ * curl and wget write, when that file exists. Call before any transfer
+ * uses s. Returns 0, or a fetch_code with a message in err (the file
+ * exists but cannot be read). Not thread-safe. */
+int fetch_share_load_cookies(fetch_share *s, const char *jar, char *err,
+                             size_t errlen);
+
+/* Writes every unexpired cookie of s, session cookies included, to the jar
+ * given to fetch_share_load_cookies(): to a temporary file beside it,
+ * mode 0600, renamed over it. Call when no transfer uses s. Returns 0, or
+ * a fetch_code with a message in err. */
+int fetch_share_save_cookies(fetch_share *s, char *err, size_t errlen);
 
 #endif
