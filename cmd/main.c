@@ -88,8 +88,8 @@ static int cmd_get(int argc, char **argv)
         report_print(&s, m->name, stderr);
     if (o.stats && report_write_json(&s, m->name, o.stats))
         fprintf(stderr, "gather get: cannot write %s\n", o.stats);
+    run_close(&r); /* writes the cookie jar, which can fail too */
     int out_error = r.out_error;
-    run_close(&r);
     cli_free_opts(&o);
     if (*stop_signal)
         return 128 + *stop_signal;
