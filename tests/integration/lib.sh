@@ -56,3 +56,15 @@ usage_error() {
   run_gather 2 "$@"
   grep -qF -- "$want" "$T/stderr" || { cat "$T/stderr" >&2; fail "gather $*: stderr does not mention '$want'"; }
 }
+
+# normalise_records RECORDS OUTDIR: the records as tests/integration/expected
+# holds them, one a line: without timings, and with the host and port, the
+# output directory and the validators (which depend on the checkout's
+# mtimes) replaced by placeholders.
+normalise_records() {
+  jq -c --arg h "127.0.0.1:$PORT" --arg o "$2/" 'del(.timings) |
+    (if .etag then .etag = "{ETAG}" else . end) |
+    (if .last_modified then .last_modified = "{LAST_MODIFIED}" else . end) |
+    walk(if type=="string" then gsub($h; "{HOST}") | (if startswith($o) then "{OUT}/" + .[($o|length):] else . end) else . end)' \
+    "$1"
+}

@@ -58,11 +58,7 @@ jq -e -s '(map(select(.title != null and .timings.parse > 0)) | length) == 13 an
 # Every other field against the reviewed expected records (host, port,
 # output directory and the validators checked above, which depend on the
 # checkout's mtimes, replaced by placeholders).
-jq -c --arg h "127.0.0.1:$PORT" --arg o "$T/out/" 'del(.timings) |
-  (if .etag then .etag = "{ETAG}" else . end) |
-  (if .last_modified then .last_modified = "{LAST_MODIFIED}" else . end) |
-  walk(if type=="string" then gsub($h; "{HOST}") | (if startswith($o) then "{OUT}/" + .[($o|length):] else . end) else . end)' \
-  "$T/r.jsonl" | jq -s -c 'sort_by(.url)[]' > "$T/actual.jsonl"
+normalise_records "$T/r.jsonl" "$T/out" | jq -s -c 'sort_by(.url)[]' > "$T/actual.jsonl"
 diff -u "$ROOT/tests/integration/expected/sample.jsonl" "$T/actual.jsonl" || fail "records differ from expected"
 
 # Not a terminal: stderr holds only the error line of the 404.
