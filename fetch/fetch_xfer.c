@@ -225,10 +225,11 @@ static int on_progress(void *userp, curl_off_t dlt, curl_off_t dln,
     return 0;
 }
 
-/* libcurl before 8.0 breaks a prior-knowledge HTTP/2 connection that it
- * reuses, for another transfer after one or beside it ("Error in the
- * HTTP2 framing layer", curl issue #10634): there, each such transfer
- * has a connection of its own. */
+/* libcurl before 8.0 breaks a prior-knowledge HTTP/2 connection without
+ * TLS that it reuses, for another transfer after one or beside it ("Error
+ * in the HTTP2 framing layer", curl issue #10634): there, each such
+ * transfer has a connection of its own. (Over TLS, ALPN decides and the
+ * bug does not arise.) */
 static int h2c_reuse_broken(void)
 {
     return curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
@@ -289,10 +290,11 @@ static int setup_easy(fetch_xfer *x)
     SET(CURLOPT_HTTP_VERSION, o->http2_prior_knowledge
                                   ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
                                   : (long)CURL_HTTP_VERSION_2TLS);
-    if (o->http2_prior_knowledge && h2c_reuse_broken()) {
+    int https = !strncmp(x->req, "https:", 6);
+    if (o->http2_prior_knowledge && !https && h2c_reuse_broken()) {
         SET(CURLOPT_FRESH_CONNECT, 1L);
         SET(CURLOPT_FORBID_REUSE, 1L);
-    } else if (o->http2_prior_knowledge || !strncmp(x->req, "https:", 6)) {
+    } else if (o->http2_prior_knowledge || https) {
         /* A loop's transfers to one host wait for its first connection
          * and share it if it multiplexes, instead of each opening its own
          * before the protocol is known. Plain http:// is HTTP/1.1, where
