@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #ifndef GATHER_VERSION
 #define GATHER_VERSION "0"
@@ -97,7 +98,20 @@ void cli_usage(FILE *f, int crawl)
         "      --connect-timeout S connection timeout in seconds (30)\n"
         "      --timeout S         total time per transfer in seconds (none)\n"
         "      --max-redirs N      follow at most N redirects (10)\n"
-        "  -A, --user-agent UA     User-Agent header\n"
+        "  -A, --user-agent UA     User-Agent header (gather/VERSION)\n"
+        "  -H, --header H          add request header H, 'Name: value'\n"
+        "                          (repeatable; 'Name:' drops one curl sends)\n"
+        "      --cookie-jar FILE   keep cookies: start from FILE (Netscape\n"
+        "                          format) if it exists, write every cookie\n"
+        "                          back at the end; in procs mode each worker\n"
+        "                          keeps its own and FILE is left as it was\n"
+        "      --proxy URL         proxy, [SCHEME://]HOST[:PORT]; '' for none\n"
+        "                          (default: http_proxy, https_proxy and\n"
+        "                          no_proxy from the environment)\n"
+        "      --limit-rate RATE   at most RATE bytes/s per transfer (K/M/G)\n"
+        "      --http2-prior-knowledge\n"
+        "                          speak HTTP/2 to http:// servers at once\n"
+        "                          (https:// asks for HTTP/2 in any case)\n"
         "      --retries N         retry transient failures N times (3)\n"
         "      --retry-delay S     first backoff in seconds, doubled each\n"
         "                          retry, plus jitter (0.5)\n"
@@ -194,6 +208,10 @@ enum {
     OPT_OVERWRITE,
     OPT_FSYNC,
     OPT_RESTART,
+    OPT_COOKIE_JAR,
+    OPT_PROXY,
+    OPT_LIMIT_RATE,
+    OPT_HTTP2_PK,
     OPT_PER_HOST,
     OPT_DELAY,
     OPT_JITTER,
@@ -245,6 +263,11 @@ static const struct option long_opts[] = {
     {"continue", no_argument, NULL, 'c'},
     {"restart", no_argument, NULL, OPT_RESTART},
     {"user-agent", required_argument, NULL, 'A'},
+    {"header", required_argument, NULL, 'H'},
+    {"cookie-jar", required_argument, NULL, OPT_COOKIE_JAR},
+    {"proxy", required_argument, NULL, OPT_PROXY},
+    {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
+    {"http2-prior-knowledge", no_argument, NULL, OPT_HTTP2_PK},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     /* crawl only, from here (CRAWL_FIRST) */
@@ -261,7 +284,7 @@ static const struct option long_opts[] = {
 };
 
 #define CRAWL_FIRST "depth"
-#define GET_SHORTOPTS ":i:m:j:P:o:A:chVl:pD:"
+#define GET_SHORTOPTS ":i:m:j:P:o:A:H:chVl:pD:"
 
 /* The number of options get takes: those before the crawl-only ones. */
 static size_t n_get_options(void)
@@ -313,6 +336,61 @@ static int add_field(gather_opts *o, const char *opt, char *spec, char *err,
     return 0;
 }
 
+/* RFC 9110 5.6.2: the characters of a token, which a header name is. */
+static int is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static int add_header(gather_opts *o, const char *h, char *err,
+                      size_t errlen)
+{
+    size_t name = strcspn(h, ":");
+    if (!h[name] || !name)
+        return cli_fail(err, errlen, "--header wants 'Name: value', got '%s'",
+                        h);
+    for (size_t i = 0; i < name; i++)
+        if (!is_tchar((unsigned char)h[i]))
+            return cli_fail(err, errlen,
+                            "--header: '%.*s' is not a header name",
+                            (int)name, h);
+    /* A line break would end the header early and start another. */
+    if (strpbrk(h, "\r\n"))
+        return cli_fail(err, errlen, "--header: a line break in '%s'", h);
+    const char **v = realloc(o->headers, (o->n_headers + 1) * sizeof *v);
+    if (!v)
+        return cli_fail(err, errlen, "out of memory");
+    o->headers = v;
+    v[o->n_headers++] = h;
+    return 0;
+}
+
+/* A proxy as libcurl takes it: [SCHEME://]HOST[:PORT][/], or "" for no
+ * proxy at all. libcurl would only find a bad one at the first transfer,
+ * and then fail every URL with it. */
+static int check_proxy(const char *p)
+{
+    static const char *const schemes[] = {"http", "https", "socks4",
+                                          "socks4a", "socks5", "socks5h"};
+    const char *host = p, *sep = strstr(p, "://");
+    if (!*p)
+        return 0;
+    for (const char *c = p; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f)
+            return -1;
+    if (sep) {
+        size_t n = (size_t)(sep - p), i;
+        for (i = 0; i < sizeof schemes / sizeof *schemes; i++)
+            if (strlen(schemes[i]) == n && !strncasecmp(p, schemes[i], n))
+                break;
+        if (i == sizeof schemes / sizeof *schemes)
+            return -1;
+        host = sep + 3;
+    }
+    return *host && *host != ':' && *host != '/' ? 0 : -1;
+}
+
 int cli_parse_get(int argc, char **argv, int crawl, gather_opts *o,
                   char *err, size_t errlen)
 {
@@ -359,6 +437,32 @@ int cli_parse_get(int argc, char **argv, int crawl, gather_opts *o,
             break;
         case 'A':
             o->user_agent = optarg;
+            break;
+        case 'H':
+            if (add_header(o, optarg, err, errlen))
+                return EXIT_USAGE;
+            break;
+        case OPT_COOKIE_JAR:
+            if (!*optarg)
+                return cli_fail(err, errlen, "--cookie-jar wants a file");
+            o->cookie_jar = optarg;
+            break;
+        case OPT_PROXY:
+            if (check_proxy(optarg))
+                return cli_fail(err, errlen,
+                            "--proxy wants [SCHEME://]HOST[:PORT] (SCHEME: "
+                            "http, https, socks4, socks4a, socks5, socks5h) "
+                            "or '', got '%s'", optarg);
+            o->proxy = optarg;
+            break;
+        case OPT_LIMIT_RATE:
+            if (parse_size(optarg, &o->limit_rate))
+                return cli_fail(err, errlen,
+                            "--limit-rate wants bytes per second (K, M, G "
+                            "suffixes allowed) > 0, got '%s'", optarg);
+            break;
+        case OPT_HTTP2_PK:
+            o->http2_prior_knowledge = 1;
             break;
         case OPT_JSONL:
             o->jsonl = optarg;
@@ -561,5 +665,6 @@ void cli_free_opts(gather_opts *o)
     free(o->include);
     free(o->exclude);
     free(o->sitemaps);
+    free(o->headers);
     memset(o, 0, sizeof *o);
 }

@@ -2,7 +2,8 @@
  * text and exit codes.
  *
  * Ownership: strings in the options borrow from argv; cli_free_opts()
- * releases what cli_parse_get() allocated (the XPath field table).
+ * releases what cli_parse_get() allocated (the XPath field table and the
+ * header list).
  */
 #ifndef GATHER_CLI_H
 #define GATHER_CLI_H

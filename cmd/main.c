@@ -98,8 +98,8 @@ static int cmd_get(int argc, char **argv, int crawl)
     if (o.stats && report_write_json(&s, m->name, extra, o.stats))
         fprintf(stderr, "gather %s: cannot write %s\n", cmd, o.stats);
     json_decref(extra);
+    run_close(&r); /* writes the cookie jar, which can fail too */
     int out_error = r.out_error;
-    run_close(&r);
     cli_free_opts(&o);
     if (*stop_signal)
         return 128 + *stop_signal;

@@ -1,7 +1,10 @@
 /* mode_procs: worker processes that each fetch a URL with a blocking easy
  * handle and parse it inline, as multiprocessing does. The parent hands
  * out one URL at a time to idle workers (a bounded channel, not a list
- * split up front) and alone writes records and the summary. */
+ * split up front) and alone writes records and the summary. Processes
+ * share no memory, so with --cookie-jar each worker starts from the jar
+ * and keeps the cookies it receives to itself, and the jar is left as it
+ * was. */
 #include "modes.h"
 #include "pool.h"
 
@@ -21,8 +24,13 @@ static void *fetch_and_parse(void *ctx, const void *req, size_t len, int fd,
 
     if (fd >= 0)
         close(fd);
-    if (!share && (share = fetch_share_new(1)))
+    if (!share && (share = fetch_share_new(1))) {
+        char err[512];
+        if (r->o->cookie_jar &&
+            fetch_share_load_cookies(share, r->o->cookie_jar, err, sizeof err))
+            fprintf(stderr, "gather: --cookie-jar: %s\n", err);
         r->fo.share = share; /* our copy of the run, after fork */
+    }
     if (len > URLLIST_MAX_LINE)
         return NULL;
     memcpy(url, req, len);
@@ -52,10 +60,12 @@ int mode_procs(run *r)
     char err[512];
     long jobs = r->o->jobs > 0 ? r->o->jobs : 16;
     pool_limits lim = modes_worker_limits(r, 1);
-    pool *p = pool_new((int)jobs, fetch_and_parse, r, &lim, err, sizeof err);
+    pool *p;
     int eof = 0, result = 0;
     double stop_at = 0;
 
+    r->jar_frozen = 1;
+    p = pool_new((int)jobs, fetch_and_parse, r, &lim, err, sizeof err);
     if (!p) {
         fprintf(stderr, "gather: %s\n", err);
         return -1;

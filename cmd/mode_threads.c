@@ -85,9 +85,11 @@ int mode_threads(run *r)
     long jobs = r->o->jobs > 0 ? r->o->jobs : 16;
     pthread_attr_t attr;
     int result = 0;
-    fetch_share *share = fetch_share_new(0);
+    /* The run's share, when it has one for its cookies, has the locks and
+     * caches threads need too. */
+    fetch_share *share = r->fo.share ? NULL : fetch_share_new(0);
 
-    if (!share) {
+    if (!r->fo.share && !share) {
         fprintf(stderr, "gather: cannot create the curl share handle\n");
         return -1;
     }
@@ -96,7 +98,8 @@ int mode_threads(run *r)
         fprintf(stderr, "gather: out of memory\n");
         return -1;
     }
-    r->fo.share = share;
+    if (share)
+        r->fo.share = share;
     pthread_mutex_init(&c.lock, NULL);
     pthread_cond_init(&c.changed, NULL);
     pthread_attr_init(&attr);
@@ -163,7 +166,9 @@ int mode_threads(run *r)
     pthread_attr_destroy(&attr);
     pthread_cond_destroy(&c.changed);
     pthread_mutex_destroy(&c.lock);
-    r->fo.share = NULL;
-    fetch_share_free(share);
+    if (share) {
+        r->fo.share = NULL;
+        fetch_share_free(share);
+    }
     return result;
 }

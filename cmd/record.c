@@ -110,6 +110,9 @@ char *record_json(const fetch_result *r, const parse_page *page,
     PUT(o, "path", jstr(r->path));
     PUT(o, "error", jstr(error));
     PUT(o, "attempts", json_integer(r->attempts));
+    PUT(o, "etag", jstr(r->etag));
+    PUT(o, "last_modified", jstr(r->last_modified));
+    PUT(o, "unchanged", json_boolean(r->not_modified));
     PUT(o, "timings", json_incref(t));
     if (page) {
         PUT(o, "title", jstr(page->title));

@@ -15,6 +15,83 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef GATHER_TEST_HOOKS
+#include <jansson.h>
+#include <signal.h>
+/* Test builds only: make a parse crash or crawl on demand, so tests can
+ * kill workers and fill queues without hostile input of their own; make
+ * conditional requests with the validators of an earlier run's records,
+ * as a crawler that comes back would (GATHER_TEST_VALIDATORS=RECORDS);
+ * and log what the fetch saw that records do not show
+ * (GATHER_TEST_FETCH_LOG=FILE: URL, status, not_modified, throttled). */
+static json_t *test_records; /* url -> record, of GATHER_TEST_VALIDATORS */
+
+static int test_validators(void *ctx, const char *url, const char **etag,
+                           const char **last_modified)
+{
+    json_t *rec = json_object_get(ctx, url);
+    *etag = json_string_value(json_object_get(rec, "etag"));
+    *last_modified = json_string_value(json_object_get(rec, "last_modified"));
+    return 0;
+}
+
+static void test_hooks_open(run *r)
+{
+    const char *path = getenv("GATHER_TEST_VALIDATORS");
+    FILE *f = path ? fopen(path, "r") : NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    if (!f || !(test_records = json_object()))
+        goto out;
+    while (getline(&line, &cap, f) > 0) {
+        json_t *rec = json_loads(line, 0, NULL);
+        const char *url = json_string_value(json_object_get(rec, "url"));
+        if (url)
+            json_object_set(test_records, url, rec);
+        json_decref(rec);
+    }
+    r->fo.validators = test_validators;
+    r->fo.validators_ctx = test_records;
+out:
+    free(line);
+    if (f)
+        fclose(f);
+}
+
+static void test_hooks_close(void)
+{
+    json_decref(test_records);
+    test_records = NULL;
+}
+
+static void test_fetch_log(const fetch_result *res)
+{
+    const char *path = getenv("GATHER_TEST_FETCH_LOG");
+    char line[8192];
+    if (!path || !res->url)
+        return;
+    int n = snprintf(line, sizeof line, "%s\t%ld\t%d\t%d\n", res->url,
+                     res->status, res->not_modified, res->throttled);
+    /* One append per line: workers in other processes write here too. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0 && n > 0 && (size_t)n < sizeof line &&
+        write(fd, line, (size_t)n) < 0)
+        perror("gather: GATHER_TEST_FETCH_LOG");
+    if (fd >= 0)
+        close(fd);
+}
+
+static void test_hooks(const fetch_result *res)
+{
+    const char *crash = getenv("GATHER_TEST_CRASH_URL");
+    const char *delay = getenv("GATHER_TEST_PARSE_DELAY_MS");
+    if (crash && *crash && strstr(res->url, crash))
+        raise(SIGSEGV);
+    if (delay)
+        usleep((useconds_t)atoi(delay) * 1000);
+}
+#endif
+
 static int resolve_cb(void *ctx, const char *base, char *const *refs,
                       size_t n, char **out)
 {
@@ -63,6 +140,35 @@ static int open_csv(run *r, char *err, size_t errlen)
     return r->jr ? 0 : -1;
 }
 
+/* The cookie store of --cookie-jar, shared by every transfer of the run.
+ * Its directory must take the new jar at the end; better to say so now
+ * than after the run. */
+static int open_cookies(run *r, char *err, size_t errlen)
+{
+    const char *jar = r->o->cookie_jar;
+    const char *slash = strrchr(jar, '/');
+    char dir[4096], why[512];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - jar) + 1 : 1,
+             slash ? jar : ".");
+    if (access(dir, W_OK | X_OK)) {
+        snprintf(err, errlen, "--cookie-jar: cannot write in %s: %s", dir,
+                 strerror(errno));
+        return -1;
+    }
+    if (!(r->cookies = fetch_share_new(0))) {
+        snprintf(err, errlen, "cannot create the curl share handle");
+        return -1;
+    }
+    if (fetch_share_load_cookies(r->cookies, jar, why, sizeof why)) {
+        snprintf(err, errlen, "--cookie-jar: %s", why);
+        fetch_share_free(r->cookies);
+        r->cookies = NULL;
+        return -1;
+    }
+    r->fo.share = r->cookies;
+    return 0;
+}
+
 int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
@@ -84,6 +190,12 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
     r->fo.overwrite = o->overwrite;
     r->fo.fsync = o->fsync;
     r->fo.resume = o->resume;
+    r->fo.headers = o->headers;
+    r->fo.n_headers = o->n_headers;
+    r->fo.cookies = o->cookie_jar != NULL;
+    r->fo.proxy = o->proxy;
+    r->fo.limit_rate = o->limit_rate;
+    r->fo.http2_prior_knowledge = o->http2_prior_knowledge;
     r->po.resolve = resolve_cb;
     r->po.fields = o->fields;
     r->po.n_fields = o->n_fields;
@@ -163,6 +275,14 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
     }
     if (r->crawl)
         crawl_attach(r->crawl, r->sched);
+    /* Last, so that a run that cannot start never writes the jar. */
+    if (o->cookie_jar && open_cookies(r, err, errlen)) {
+        run_close(r);
+        return -1;
+    }
+#ifdef GATHER_TEST_HOOKS
+    test_hooks_open(r);
+#endif
     return 0;
 }
 
@@ -174,6 +294,21 @@ void run_close(run *r)
     r->crawl = NULL;
     free(r->cur.url);
     r->cur.url = NULL;
+    if (r->cookies) {
+        char err[512];
+        if (!r->jar_frozen &&
+            fetch_share_save_cookies(r->cookies, err, sizeof err)) {
+            report_error(r->rep, "--cookie-jar", err);
+            r->out_error = 1;
+        }
+        if (r->fo.share == r->cookies)
+            r->fo.share = NULL;
+        fetch_share_free(r->cookies);
+        r->cookies = NULL;
+    }
+#ifdef GATHER_TEST_HOOKS
+    test_hooks_close();
+#endif
     urllist_close(r->in);
     r->in = NULL;
     if (r->jsonl_fd > 1) {
@@ -319,21 +454,6 @@ static const char *charset_of(const char *ct, char *buf, size_t cap)
     return buf;
 }
 
-#ifdef GATHER_TEST_HOOKS
-#include <signal.h>
-/* Test builds only: make a parse crash or crawl on demand, so tests can
- * kill workers and fill queues without hostile input of their own. */
-static void test_hooks(const fetch_result *res)
-{
-    const char *crash = getenv("GATHER_TEST_CRASH_URL");
-    const char *delay = getenv("GATHER_TEST_PARSE_DELAY_MS");
-    if (crash && *crash && strstr(res->url, crash))
-        raise(SIGSEGV);
-    if (delay)
-        usleep((useconds_t)atoi(delay) * 1000);
-}
-#endif
-
 /* Moves the links and images of page into oc->found. */
 static int found_from_page(run_outcome *oc, parse_page *page)
 {
@@ -367,6 +487,9 @@ char *run_process(const run *r, fetch_result *res, run_outcome *oc)
     char perr[256] = "";
     char *line;
 
+#ifdef GATHER_TEST_HOOKS
+    test_fetch_log(res);
+#endif
     if (!r->o->no_parse && res->is_html && !res->error && res->body) {
         char cs[64];
         double t0 = fetch_now_ms();

@@ -49,6 +49,13 @@ typedef struct gather_opts {
     const volatile int *stop; /* borrowed; nonzero once the run must stop */
     parse_field *fields;      /* owned by the caller; --field NAME=EXPR */
     size_t n_fields;
+    const char **headers;     /* owned by the caller, strings borrowed;
+                                 -H "Name: value" */
+    size_t n_headers;
+    const char *cookie_jar;   /* borrowed; NULL: no cookies */
+    const char *proxy;        /* borrowed; NULL: the environment's */
+    uint64_t limit_rate;      /* bytes/s per transfer; 0: no limit */
+    int http2_prior_knowledge;
     long per_host;            /* transfers in flight per host; 0: no cap */
     long delay_ms;            /* minimum interval between starts per host */
     long jitter_ms;           /* plus up to this much at random */
@@ -92,7 +99,12 @@ typedef struct run {
     uint64_t parsed_bytes;    /* bytes of the pages parsed so far */
     long parsed;              /* pages parsed so far */
     report *rep;              /* owned */
-    int out_error;            /* writing records failed */
+    int out_error;            /* writing records (or the cookie jar) failed */
+    fetch_share *cookies;     /* owned; with --cookie-jar, the cookie store
+                                 every transfer of the run shares (fo.share
+                                 points to it) */
+    int jar_frozen;           /* the run's cookies never reach this process
+                                 (procs), so the jar is left as it was */
 } run;
 
 /* True once a signal asked the run to stop: no new URL is started, and
@@ -116,9 +128,13 @@ typedef struct run_outcome {
 /* Releases what oc owns (the links found). */
 void run_outcome_clear(run_outcome *oc);
 
-/* Opens the inputs and outputs of o. Returns 0, or -1 with a message in
- * err (an unreadable list, an unwritable output). */
+/* Opens the inputs and outputs of o, and with a cookie jar, loads it into
+ * the run's cookie store. Returns 0, or -1 with a message in err (an
+ * unreadable list or jar, an unwritable output). */
 int run_open(run *r, const gather_opts *o, char *err, size_t errlen);
+
+/* Writes the cookie jar back (a failure is reported and sets out_error)
+ * and closes what run_open() opened. */
 void run_close(run *r);
 
 /* The input step of every mode: the next URL to start. Returns 1 and

@@ -116,6 +116,10 @@ void wire_put_result(wire *w, const fetch_result *res)
     wire_put_f64(w, res->done_ms);
     wire_put_u64(w, (uint64_t)res->attempts);
     wire_put_u64(w, (uint64_t)res->interrupted);
+    wire_put_str(w, res->etag);
+    wire_put_str(w, res->last_modified);
+    wire_put_u64(w, (uint64_t)res->not_modified);
+    wire_put_u64(w, (uint64_t)res->throttled);
 }
 
 int wire_get_result(wire_rd *r, fetch_result *res)
@@ -139,5 +143,9 @@ int wire_get_result(wire_rd *r, fetch_result *res)
     res->done_ms = wire_get_f64(r);
     res->attempts = (int)wire_get_u64(r);
     res->interrupted = (int)wire_get_u64(r);
+    res->etag = wire_get_str(r);
+    res->last_modified = wire_get_str(r);
+    res->not_modified = (int)wire_get_u64(r);
+    res->throttled = (int)wire_get_u64(r);
     return r->failed ? -1 : 0;
 }

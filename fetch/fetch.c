@@ -1,13 +1,19 @@
 /* fetch: library-wide pieces of the fetch module: global init, error
- * strings, results, and the share handle that lets threads reuse DNS and
- * TLS caches. */
+ * strings, results, and the share handle that lets transfers reuse DNS and
+ * TLS caches and keep one cookie store. */
+#define _GNU_SOURCE
 #include "fetch.h"
 #include "fetch_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define FETCH_TEXT(name, text) text,
 static const char *const fetch_texts[] = {FETCH_ERRORS(FETCH_TEXT)};
@@ -46,6 +52,8 @@ void fetch_result_clear(fetch_result *r)
     free(r->path);
     free(r->error);
     free(r->body);
+    free(r->etag);
+    free(r->last_modified);
     memset(r, 0, sizeof *r);
 }
 
@@ -53,6 +61,7 @@ void fetch_result_clear(fetch_result *r)
 
 struct fetch_share {
     CURLSH *sh;                                  /* owned */
+    char *jar;            /* owned; the cookie file, NULL: no cookies */
     pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
 };
 
@@ -101,6 +110,7 @@ void fetch_share_free(fetch_share *s)
         return;
     if (s->sh)
         curl_share_cleanup(s->sh);
+    free(s->jar);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&s->locks[i]);
     free(s);
@@ -109,4 +119,146 @@ void fetch_share_free(fetch_share *s)
 CURLSH *fetch_share_handle(fetch_share *s)
 {
     return s ? s->sh : NULL;
+}
+
+/* An easy handle attached to s, for the cookie operations that libcurl
+ * offers only on easy handles. NULL when out of memory. */
+static CURL *share_easy(fetch_share *s)
+{
+    CURL *e = curl_easy_init();
+    if (e && curl_easy_setopt(e, CURLOPT_SHARE, s->sh) != CURLE_OK) {
+        curl_easy_cleanup(e);
+        e = NULL;
+    }
+    return e;
+}
+
+int fetch_share_load_cookies(fetch_share *s, const char *jar, char *err,
+                             size_t errlen)
+{
+    int result = FETCH_ECURL;
+    CURL *e = NULL;
+    int fd = -1;
+
+    if (curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE) !=
+        CURLSHE_OK) {
+        snprintf(err, errlen, "cannot share cookies");
+        goto out;
+    }
+    free(s->jar);
+    if (!(s->jar = strdup(jar))) {
+        result = FETCH_ENOMEM;
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    /* libcurl skips a file it cannot read without a word; a jar that is
+     * there but unreadable must not turn into an empty one at the end. */
+    if ((fd = open(jar, O_RDONLY | O_CLOEXEC)) < 0) {
+        if (errno == ENOENT) {
+            result = FETCH_OK; /* no jar yet: start with no cookies */
+            goto out;
+        }
+        result = FETCH_EIO;
+        snprintf(err, errlen, "cannot read %s: %s", jar, strerror(errno));
+        goto out;
+    }
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        result = FETCH_EIO;
+        snprintf(err, errlen, "%s is not a file", jar);
+        goto out;
+    }
+    /* RELOAD reads the files named by COOKIEFILE now, into the share's
+     * store, instead of at the handle's first transfer. */
+    if (!(e = share_easy(s)) ||
+        curl_easy_setopt(e, CURLOPT_COOKIEFILE, jar) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_COOKIELIST, "RELOAD") != CURLE_OK) {
+        snprintf(err, errlen, "cannot load %s", jar);
+        goto out;
+    }
+    result = FETCH_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (e)
+        curl_easy_cleanup(e);
+    return result;
+}
+
+/* True when a cookie line of CURLINFO_COOKIELIST ("domain, tailmatch,
+ * path, secure, expires, name, value", tab-separated) has expired; 0 in
+ * the expiry field marks a session cookie, which is kept. */
+static int cookie_expired(const char *line, time_t now)
+{
+    const char *p = line;
+    for (int field = 0; field < 4; field++) {
+        if (!(p = strchr(p, '\t')))
+            return 0;
+        p++;
+    }
+    long long expires = strtoll(p, NULL, 10);
+    return expires > 0 && expires < (long long)now;
+}
+
+int fetch_share_save_cookies(fetch_share *s, char *err, size_t errlen)
+{
+    int result = FETCH_EIO;
+    struct curl_slist *list = NULL;
+    char *tmp = NULL;
+    FILE *f = NULL;
+    int fd = -1;
+    CURL *e = NULL;
+
+    if (!s->jar)
+        return FETCH_OK;
+    /* Written by us, not by libcurl's COOKIEJAR, so that a failed write is
+     * reported and a crash never leaves half a jar. */
+    if (!(e = share_easy(s)) ||
+        curl_easy_getinfo(e, CURLINFO_COOKIELIST, &list) != CURLE_OK) {
+        result = FETCH_ECURL;
+        snprintf(err, errlen, "cannot list the cookies");
+        goto out;
+    }
+    size_t n = strlen(s->jar) + 32;
+    if (!(tmp = malloc(n))) {
+        result = FETCH_ENOMEM;
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    snprintf(tmp, n, "%s.gather-XXXXXX", s->jar);
+    /* mkstemp's file is the user's alone (0600): cookies are secrets. */
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0 || !(f = fdopen(fd, "w"))) {
+        snprintf(err, errlen, "cannot write %s: %s", s->jar, strerror(errno));
+        goto out;
+    }
+    fd = -1; /* f has it */
+    int bad = fputs("# Netscape HTTP Cookie File\n"
+                    "# Written by gather; one cookie a line.\n\n", f) < 0;
+    time_t now = time(NULL);
+    for (struct curl_slist *l = list; l && !bad; l = l->next)
+        if (!cookie_expired(l->data, now))
+            bad = fputs(l->data, f) < 0 || fputc('\n', f) == EOF;
+    bad = bad || fflush(f) || fsync(fileno(f));
+    bad |= fclose(f) != 0;
+    f = NULL;
+    if (bad || rename(tmp, s->jar)) {
+        snprintf(err, errlen, "cannot write %s: %s", s->jar, strerror(errno));
+        goto out;
+    }
+    free(tmp);
+    tmp = NULL;
+    result = FETCH_OK;
+out:
+    if (f)
+        fclose(f);
+    if (fd >= 0)
+        close(fd);
+    if (tmp) {
+        unlink(tmp);
+        free(tmp);
+    }
+    curl_slist_free_all(list);
+    if (e)
+        curl_easy_cleanup(e);
+    return result;
 }

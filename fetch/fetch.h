@@ -67,6 +67,33 @@ typedef struct fetch_opts {
                                  resume them with Range and If-Range */
     const volatile int *stop; /* borrowed; when *stop becomes nonzero, every
                                  transfer ends at once, as "interrupted" */
+    const char *const *headers; /* borrowed; n_headers extra request headers,
+                                   "Name: value" as curl -H takes them (a
+                                   header of the same name replaces curl's
+                                   own; "Name:" removes it) */
+    size_t n_headers;
+    int cookies;              /* keep cookies: in share's cookie store when
+                                 it has one (fetch_share_load_cookies()), so
+                                 every transfer using it sees them; without,
+                                 only across one transfer's redirects */
+    const char *proxy;        /* borrowed; [scheme://]host[:port]; NULL: the
+                                 environment's http_proxy, https_proxy and
+                                 no_proxy, as libcurl reads them; "": none */
+    uint64_t limit_rate;      /* bytes/s per transfer; 0: no limit */
+    int http2_prior_knowledge;/* speak HTTP/2 to http:// servers at once
+                                 (h2c); by default http:// is HTTP/1.1 and
+                                 https:// asks for HTTP/2 in the handshake */
+    /* Conditional requests. Called once per transfer, from fetch_xfer_new()
+     * on its caller's thread (in procs mode, in a worker process), with the
+     * URL as given; it sets *etag and *last_modified (both start NULL) to
+     * what the caller saved of that URL. Both are borrowed until it
+     * returns. They are sent as If-None-Match and If-Modified-Since, except
+     * when a part file is being resumed; a 304 answer is then a success
+     * that writes nothing (fetch_result.not_modified). Returns 0, or -1 to
+     * fail the transfer. NULL: no conditional requests. */
+    int (*validators)(void *ctx, const char *url, const char **etag,
+                      const char **last_modified);
+    void *validators_ctx;     /* borrowed; passed to validators */
 } fetch_opts;
 
 /* Phase durations of one URL in milliseconds. The fetch fills queue (wait
@@ -96,6 +123,14 @@ typedef struct fetch_result {
     int is_html;          /* content type says HTML */
     int attempts;         /* requests made for this URL */
     int interrupted;      /* ended by *stop: the URL was not finished */
+    char *etag;           /* owned; the last response's ETag, NULL when it
+                             had none */
+    char *last_modified;  /* owned; its Last-Modified, NULL when none */
+    int not_modified;     /* the answer was 304: nothing was received or
+                             saved (path NULL, bytes 0, sha256 "") and an
+                             existing file was left as it was */
+    int throttled;        /* 429 answers over every attempt, for callers
+                             that slow a host down */
     double done_ms;       /* monotonic ms when the fetch finished; the
                              clock is system-wide, so it crosses processes */
 } fetch_result;
@@ -180,6 +215,32 @@ int fetch_url_resolve(const char *base, const char *ref, char **out);
 int fetch_url_resolve_all(const char *base, char *const *refs, size_t n,
                           char **out);
 
+/* The canonical form of an absolute http(s) URL, for telling URLs apart:
+ * scheme and host in lower case (an IPv6 address in its RFC 5952 form;
+ * only the ASCII letters of an IDN host, which stays in UTF-8),
+ * the default port dropped, dot segments resolved, percent-escapes of
+ * unreserved characters decoded and every other escape in upper case,
+ * the fragment and an empty query dropped, and an empty path made "/".
+ * With sort_query, the query's '&'-separated parameters are sorted by
+ * name, byte by byte; the sort is stable, so repeated names keep their
+ * order, and empty parameters are dropped. The user name and password,
+ * when present, are kept as they are. Returns 0 and a malloced URL in
+ * *out, or FETCH_EURL, FETCH_ESCHEME or FETCH_ENOMEM with *out NULL.
+ * Thread-safe. */
+int fetch_url_normalize(const char *url, int sort_query, char **out);
+
+/* The politeness key of an http(s) URL: "host:port", the host as
+ * fetch_url_normalize() writes it and the port always given ("example.com:443",
+ * "[::1]:80"). Returns 0, FETCH_EURL, FETCH_ESCHEME or FETCH_ETOOLONG (out
+ * is then ""). Thread-safe. */
+int fetch_url_host(const char *url, char *out, size_t cap);
+
+/* The path and query of an http(s) URL as fetch_url_normalize(url, 0)
+ * writes them, "/path?query" (no fragment), as robots.txt rules are
+ * matched against. Returns 0 and a malloced string in *out, or a
+ * fetch_code with *out NULL. Thread-safe. */
+int fetch_url_path(const char *url, char **out);
+
 /* The relative path a URL is saved under: "host[:port]/path", as wget -x
  * does. A path ending in '/' gets "index.html"; a query is kept as
  * "?query". Every component is sanitised (no "..", no '/', no control
@@ -188,16 +249,6 @@ int fetch_url_resolve_all(const char *base, char *const *refs, size_t n,
 #define FETCH_NAME_MAX 200
 int fetch_name_for_url(const char *url, char *out, size_t cap);
 
-/* The politeness key of url, "host:port" with the host lower-cased and
- * the port always there, into out (cap bytes). Returns 0, FETCH_EURL or
- * FETCH_ETOOLONG. Thread-safe. */
-int fetch_url_host(const char *url, char *out, size_t cap);
-
-/* The normal form of url, malloced in *out: scheme and host lower-cased,
- * default port removed, dot segments resolved, fragment dropped, an empty
- * path as "/", and with sort_query the query parameters sorted. Returns 0,
- * FETCH_EURL, FETCH_ESCHEME or FETCH_ENOMEM. Thread-safe. */
-int fetch_url_normalize(const char *url, int sort_query, char **out);
 
 /* ---- a writer thread, so an event loop never waits on the disk ---- */
 
@@ -225,5 +276,19 @@ typedef struct fetch_share fetch_share;
  * NULL on failure. */
 fetch_share *fetch_share_new(int connections);
 void fetch_share_free(fetch_share *s);
+
+/* Gives s a cookie store, used by every transfer of s whose options ask
+ * for cookies, and fills it from jar, a cookie file in the Netscape format
+ * curl and wget write, when that file exists. Call before any transfer
+ * uses s. Returns 0, or a fetch_code with a message in err (the file
+ * exists but cannot be read). Not thread-safe. */
+int fetch_share_load_cookies(fetch_share *s, const char *jar, char *err,
+                             size_t errlen);
+
+/* Writes every unexpired cookie of s, session cookies included, to the jar
+ * given to fetch_share_load_cookies(): to a temporary file beside it,
+ * mode 0600, renamed over it. Call when no transfer uses s. Returns 0, or
+ * a fetch_code with a message in err. */
+int fetch_share_save_cookies(fetch_share *s, char *err, size_t errlen);
 
 #endif

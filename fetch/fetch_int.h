@@ -68,7 +68,11 @@ struct fetch_xfer {
     char *rel;              /* owned; relative save name, NULL if not saving */
     char *part;             /* owned; the part file with --continue, or NULL */
     uint64_t resume_from;   /* bytes asked to skip with Range, or 0 */
-    struct curl_slist *headers; /* owned; If-Range */
+    struct curl_slist *headers; /* owned; the attempt's request headers:
+                                   the caller's, then If-Range or the
+                                   conditional ones */
+    char *if_etag;          /* owned; the caller's validators of the URL */
+    char *if_modified;      /*   (NULL: none), for a conditional request */
     int encoded;            /* the body has a Content-Encoding */
     int retry_fresh;        /* the part file proved bad: start over */
     int stalled;            /* on_progress ended it: no byte for too long */

@@ -82,7 +82,10 @@ fetch_loop *fetch_loop_new(long max_parallel, char *err, size_t errlen)
         curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_timer) ||
         curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l) ||
         curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS,
-                          max_parallel > 0 ? max_parallel : 16L)) {
+                          max_parallel > 0 ? max_parallel : 16L) ||
+        /* Transfers to one HTTP/2 server share its connection (libcurl's
+         * default since 7.62; said here so it does not depend on it). */
+        curl_multi_setopt(l->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX)) {
         snprintf(err, errlen, "curl multi handle setup failed");
         fetch_loop_free(l);
         return NULL;

@@ -1,8 +1,10 @@
-/* fetch_url: URL resolution and save names, on top of curl's URL API.
- * Both are pure functions of their inputs, so they are unit-tested alone. */
+/* fetch_url: URL resolution, canonical URLs and their host and path, and
+ * save names, on top of curl's URL API. All are pure functions of their
+ * inputs, so they are unit-tested alone. */
 #include "fetch.h"
 #include "fetch_int.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +152,264 @@ int fetch_url_resolve_all(const char *base, char *const *refs, size_t n,
         }
     }
     curl_url_cleanup(b);
+    return result;
+}
+
+/* ---- canonical URLs ---- */
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* RFC 3986 2.3: letters, digits, '-', '.', '_' and '~'. */
+static int is_unreserved(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+           c == '~';
+}
+
+/* Rewrites the escapes of s in place as RFC 3986 6.2.2 says: an escape of
+ * an unreserved character is that character, any other escape has upper
+ * case digits. A '%' that starts no escape stays as it is. */
+static void normalize_escapes(char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r;) {
+        int hi = r[0] == '%' ? hex_value(r[1]) : -1;
+        int lo = hi >= 0 ? hex_value(r[2]) : -1;
+        if (lo < 0) {
+            *w++ = *r++;
+            continue;
+        }
+        int c = hi * 16 + lo;
+        if (is_unreserved(c)) {
+            *w++ = (char)c;
+        } else {
+            *w++ = '%';
+            *w++ = (char)toupper((unsigned char)r[1]);
+            *w++ = (char)toupper((unsigned char)r[2]);
+        }
+        r += 3;
+    }
+    *w = '\0';
+}
+
+typedef struct query_param {
+    const char *p;  /* borrowed; the parameter, not terminated */
+    size_t len;     /* its length */
+    size_t name;    /* the length of its name, up to '=' */
+    size_t order;   /* its place in the query, for a stable sort */
+} query_param;
+
+static int param_cmp(const void *a, const void *b)
+{
+    const query_param *x = a, *y = b;
+    size_t n = x->name < y->name ? x->name : y->name;
+    int c = memcmp(x->p, y->p, n);
+    if (c)
+        return c;
+    if (x->name != y->name)
+        return x->name < y->name ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The parameters of query q sorted by name (see fetch_url_normalize()),
+ * as a malloced string, or NULL when out of memory. */
+static char *sort_query(const char *q)
+{
+    size_t n = 1, len = strlen(q);
+    for (const char *c = q; *c; c++)
+        n += *c == '&';
+    query_param *v = malloc(n * sizeof *v);
+    char *out = malloc(len + 1);
+    if (!v || !out) {
+        free(v);
+        free(out);
+        return NULL;
+    }
+    size_t k = 0;
+    for (const char *p = q;; p++) {
+        size_t plen = strcspn(p, "&");
+        if (plen) {
+            size_t name = strcspn(p, "=&");
+            v[k] = (query_param){p, plen, name, k};
+            k++;
+        }
+        p += plen;
+        if (!*p)
+            break;
+    }
+    qsort(v, k, sizeof *v, param_cmp);
+    size_t o = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (i)
+            out[o++] = '&';
+        memcpy(out + o, v[i].p, v[i].len);
+        o += v[i].len;
+    }
+    out[o] = '\0';
+    free(v);
+    return out;
+}
+
+/* Host h (as curl's URL API gives it) in canonical form, malloced: ASCII
+ * letters in lower case, and an IPv6 literal as inet_ntop writes it (RFC
+ * 5952: shortest, lower-case hex), so that "[0:0::1]" and "[::1]" are one
+ * host. An IDN host stays in UTF-8: libcurl's punycode conversion depends
+ * on the process's locale, and a key must not. */
+static char *canonical_host(const char *h)
+{
+    char buf[INET6_ADDRSTRLEN + 2];
+    size_t n = strlen(h);
+    if (n > 2 && n < sizeof buf && h[0] == '[' && h[n - 1] == ']') {
+        unsigned char a[16];
+        memcpy(buf, h + 1, n - 2);
+        buf[n - 2] = '\0';
+        if (inet_pton(AF_INET6, buf, a) == 1 &&
+            inet_ntop(AF_INET6, a, buf + 1, INET6_ADDRSTRLEN)) {
+            buf[0] = '[';
+            strcat(buf, "]");
+            return strdup(buf);
+        }
+    }
+    char *c = strdup(h);
+    for (char *p = c; p && *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return c;
+}
+
+/* Parses url into *out, a CURLU holding its canonical form (see
+ * fetch_url_normalize()). Returns 0 or a fetch_code. */
+static int canonical(const char *url, int sort, CURLU **out)
+{
+    char *abs = NULL, *sorted = NULL, *query = NULL;
+    char *host = NULL, *chost = NULL;
+    CURLU *u = NULL;
+    int result;
+
+    *out = NULL;
+    /* The same checks and encoding as every URL gather requests. */
+    if ((result = resolve_with(NULL, url, &abs)))
+        goto out;
+    /* Escapes are rewritten in the text: curl's URL API keeps them as
+     * parsed, but lower-cases them when a part is set on its own. abs is
+     * curl's "scheme://authority/path?query", so the path starts at the
+     * first '/' after "://". */
+    char *rest = strchr(strstr(abs, "://") + 3, '/');
+    if (!rest) {
+        result = FETCH_EURL;
+        goto out;
+    }
+    normalize_escapes(rest);
+    char *qm = strchr(rest, '?');
+    if (qm && sort) {
+        if (!(sorted = sort_query(qm + 1))) {
+            result = FETCH_ENOMEM;
+            goto out;
+        }
+        strcpy(qm + 1, sorted); /* never longer: the same parameters */
+    }
+    result = FETCH_ENOMEM;
+    if (!(u = curl_url()))
+        goto out;
+    result = FETCH_EURL;
+    /* Parsing resolves the dot segments, decoded ones ("%2E%2E") too. */
+    if (curl_url_set(u, CURLUPART_URL, abs, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+        goto out;
+    if (!(chost = canonical_host(host))) {
+        result = FETCH_ENOMEM;
+        goto out;
+    }
+    if (curl_url_set(u, CURLUPART_HOST, chost, 0) != CURLUE_OK)
+        goto out;
+    if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK && !*query &&
+        curl_url_set(u, CURLUPART_QUERY, NULL, 0) != CURLUE_OK)
+        goto out;
+    *out = u;
+    u = NULL;
+    result = FETCH_OK;
+out:
+    free(abs);
+    free(sorted);
+    free(chost);
+    curl_free(query);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return result;
+}
+
+int fetch_url_normalize(const char *url, int sort_query, char **out)
+{
+    CURLU *u;
+    char *s = NULL;
+    int result = canonical(url, sort_query, &u);
+    *out = NULL;
+    if (result)
+        return result;
+    if (curl_url_get(u, CURLUPART_URL, &s, CURLU_NO_DEFAULT_PORT) !=
+        CURLUE_OK)
+        result = FETCH_EURL;
+    else if (!(*out = dup_curl(s)))
+        result = FETCH_ENOMEM;
+    curl_url_cleanup(u);
+    return result;
+}
+
+int fetch_url_host(const char *url, char *out, size_t cap)
+{
+    CURLU *u;
+    char *host = NULL, *port = NULL;
+    int result = canonical(url, 0, &u);
+    if (cap)
+        out[0] = '\0';
+    if (result)
+        return result;
+    result = FETCH_EURL;
+    if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+            CURLUE_OK) {
+        int n = snprintf(out, cap, "%s:%s", host, port);
+        result = n >= 0 && (size_t)n < cap ? FETCH_OK : FETCH_ETOOLONG;
+        if (result && cap)
+            out[0] = '\0';
+    }
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return result;
+}
+
+int fetch_url_path(const char *url, char **out)
+{
+    CURLU *u;
+    char *path = NULL, *query = NULL;
+    int result = canonical(url, 0, &u);
+    *out = NULL;
+    if (result)
+        return result;
+    result = FETCH_EURL;
+    if (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
+        curl_url_get(u, CURLUPART_QUERY, &query, 0); /* absent: NULL */
+        size_t n = strlen(path) + (query ? strlen(query) + 1 : 0) + 1;
+        result = FETCH_ENOMEM;
+        if ((*out = malloc(n))) {
+            snprintf(*out, n, "%s%s%s", path, query ? "?" : "",
+                     query ? query : "");
+            result = FETCH_OK;
+        }
+    }
+    curl_free(path);
+    curl_free(query);
+    curl_url_cleanup(u);
     return result;
 }
 

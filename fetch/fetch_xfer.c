@@ -226,6 +226,16 @@ static int on_progress(void *userp, curl_off_t dlt, curl_off_t dln,
     return 0;
 }
 
+/* libcurl before 8.0 breaks a prior-knowledge HTTP/2 connection without
+ * TLS that it reuses, for another transfer after one or beside it ("Error
+ * in the HTTP2 framing layer", curl issue #10634): there, each such
+ * transfer has a connection of its own. (Over TLS, ALPN decides and the
+ * bug does not arise.) */
+static int h2c_reuse_broken(void)
+{
+    return curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
+}
+
 /* Sets up the easy handle: the request options every mode shares. */
 static int setup_easy(fetch_xfer *x)
 {
@@ -266,15 +276,94 @@ static int setup_easy(fetch_xfer *x)
     SET(CURLOPT_XFERINFODATA, x);
     if (o->share)
         SET(CURLOPT_SHARE, fetch_share_handle(o->share));
+    /* "" switches the cookie engine on without reading a file: the share
+     * holds the cookies (fetch_share_load_cookies()). */
+    if (o->cookies)
+        SET(CURLOPT_COOKIEFILE, "");
+    /* Unset, libcurl reads http_proxy, https_proxy and no_proxy itself. */
+    if (o->proxy)
+        SET(CURLOPT_PROXY, o->proxy);
+    if (o->limit_rate)
+        SET(CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)o->limit_rate);
+    /* HTTP/2 where the server offers it in the TLS handshake (libcurl's
+     * default since 7.62, said here so it does not depend on the build),
+     * or at once with prior knowledge. */
+    SET(CURLOPT_HTTP_VERSION, o->http2_prior_knowledge
+                                  ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+                                  : (long)CURL_HTTP_VERSION_2TLS);
+    int https = !strncmp(x->req, "https:", 6);
+    if (o->http2_prior_knowledge && !https && h2c_reuse_broken()) {
+        SET(CURLOPT_FRESH_CONNECT, 1L);
+        SET(CURLOPT_FORBID_REUSE, 1L);
+    } else if (o->http2_prior_knowledge || https) {
+        /* A loop's transfers to one host wait for its first connection
+         * and share it if it multiplexes, instead of each opening its own
+         * before the protocol is known. Plain http:// is HTTP/1.1, where
+         * waiting would only delay them. */
+        SET(CURLOPT_PIPEWAIT, 1L);
+    }
 #undef SET
     if (rc != CURLE_OK)
         set_error(x, "curl setup: %s", curl_easy_strerror(rc));
     return rc == CURLE_OK ? 0 : -1;
 }
 
-/* With --continue: if a part file of an earlier attempt or run exists,
- * ask for the rest of it, on condition that the body has not changed. */
-static void setup_resume(fetch_xfer *x)
+/* Appends "name: value" to *l. Returns 0, or -1 when out of memory (*l is
+ * then unchanged). */
+static int add_header(struct curl_slist **l, const char *name,
+                      const char *value)
+{
+    size_t n = strlen(name) + strlen(value) + 3;
+    char *h = malloc(n);
+    struct curl_slist *r = NULL;
+    if (h) {
+        snprintf(h, n, "%s: %s", name, value);
+        r = curl_slist_append(*l, h);
+        free(h);
+    }
+    if (r)
+        *l = r;
+    return r ? 0 : -1;
+}
+
+/* The request headers of the next attempt: the caller's own, then, with
+ * if_range (a resumed part file's validator), If-Range, or else the
+ * caller's validators: a part file means the saved file is being
+ * replaced, so asking whether it changed makes no sense. Returns 0, or -1
+ * when out of memory (the previous headers stay). */
+static int setup_headers(fetch_xfer *x, const char *if_range)
+{
+    const fetch_opts *o = x->o;
+    struct curl_slist *l = NULL, *r;
+    int bad = 0;
+
+    for (size_t i = 0; !bad && i < o->n_headers; i++) {
+        if ((r = curl_slist_append(l, o->headers[i])))
+            l = r;
+        bad = !r;
+    }
+    if (if_range) {
+        bad = bad || add_header(&l, "If-Range", if_range);
+    } else {
+        if (x->if_etag)
+            bad = bad || add_header(&l, "If-None-Match", x->if_etag);
+        if (x->if_modified)
+            bad = bad || add_header(&l, "If-Modified-Since", x->if_modified);
+    }
+    if (bad || curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, l) != CURLE_OK) {
+        curl_slist_free_all(l);
+        return -1;
+    }
+    curl_slist_free_all(x->headers);
+    x->headers = l;
+    return 0;
+}
+
+/* Sets up the next attempt's range and headers. With --continue, if a
+ * part file of an earlier attempt or run exists, it asks for the rest of
+ * it, on condition (If-Range) that the body has not changed: a changed
+ * body comes back whole, as a 200. Returns 0, or -1 when out of memory. */
+static int setup_request(fetch_xfer *x)
 {
     struct stat st;
     char range[64];
@@ -282,27 +371,40 @@ static void setup_resume(fetch_xfer *x)
 
     x->resume_from = 0;
     curl_easy_setopt(x->easy, CURLOPT_RANGE, NULL);
-    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(x->headers);
-    x->headers = NULL;
-    if (!x->part || stat(x->part, &st) || st.st_size <= 0 ||
-        !(validator = fetch_file_read_validator(x->part)))
-        return;
-    /* If-Range makes a changed body come back whole, as a 200. */
-    size_t n = strlen(validator) + 16;
-    char *h = malloc(n);
-    if (h) {
-        snprintf(h, n, "If-Range: %s", validator);
-        x->headers = curl_slist_append(NULL, h);
-        free(h);
+    if (x->part && !stat(x->part, &st) && st.st_size > 0)
+        validator = fetch_file_read_validator(x->part);
+    int rc = setup_headers(x, validator);
+    if (!rc && validator) {
+        snprintf(range, sizeof range, "%llu-",
+                 (unsigned long long)st.st_size);
+        curl_easy_setopt(x->easy, CURLOPT_RANGE, range);
+        x->resume_from = (uint64_t)st.st_size;
     }
     free(validator);
-    if (!x->headers)
-        return;
-    snprintf(range, sizeof range, "%llu-", (unsigned long long)st.st_size);
-    curl_easy_setopt(x->easy, CURLOPT_RANGE, range);
-    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
-    x->resume_from = (uint64_t)st.st_size;
+    return rc;
+}
+
+/* Asks the caller's validators callback about x's URL and keeps copies.
+ * Returns 0, or -1 with the error set. */
+static int take_validators(fetch_xfer *x)
+{
+    const char *etag = NULL, *modified = NULL;
+    if (x->o->validators(x->o->validators_ctx, x->r.url, &etag, &modified)) {
+        set_error(x, "validators of the URL not available");
+        return -1;
+    }
+    /* A value that could end the header line would inject headers. */
+    if ((etag && strpbrk(etag, "\r\n")) ||
+        (modified && strpbrk(modified, "\r\n"))) {
+        set_error(x, "validators of the URL hold a line break");
+        return -1;
+    }
+    if ((etag && !(x->if_etag = strdup(etag))) ||
+        (modified && !(x->if_modified = strdup(modified)))) {
+        set_error(x, "out of memory");
+        return -1;
+    }
+    return 0;
 }
 
 fetch_xfer *fetch_xfer_new(const fetch_opts *o, const char *url)
@@ -343,16 +445,18 @@ fetch_xfer *fetch_xfer_new(const fetch_opts *o, const char *url)
             return x;
         }
     }
+    if (o->validators && take_validators(x)) {
+        fetch_xfer_fail(x, x->r.error);
+        return x;
+    }
     if (!(x->easy = curl_easy_init())) {
         fetch_xfer_fail(x, "curl_easy_init failed");
         return x;
     }
-    if (setup_easy(x)) {
-        fetch_xfer_fail(x, x->r.error);
+    if (setup_easy(x) || setup_request(x)) {
+        fetch_xfer_fail(x, x->r.error ? x->r.error : "out of memory");
         return x;
     }
-    if (x->part)
-        setup_resume(x);
     return x;
 }
 
@@ -372,6 +476,8 @@ void fetch_xfer_free(fetch_xfer *x)
     if (x->easy)
         curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->headers);
+    free(x->if_etag);
+    free(x->if_modified);
     EVP_MD_CTX_free(x->md);
     fetch_result_clear(&x->r);
     free(x);
@@ -543,7 +649,10 @@ static void reset_attempt(fetch_xfer *x)
     free(x->r.content_type);
     free(x->r.error);
     free(x->r.body);
+    free(x->r.etag);
+    free(x->r.last_modified);
     x->r.final_url = x->r.content_type = x->r.error = NULL;
+    x->r.etag = x->r.last_modified = NULL;
     x->r.body = NULL;
     x->r.body_len = x->body_cap = 0;
     x->r.bytes = 0;
@@ -554,8 +663,9 @@ static void reset_attempt(fetch_xfer *x)
     x->stall_since = 0;
     x->errbuf[0] = '\0';
     EVP_DigestInit_ex(x->md, EVP_sha256(), NULL);
-    if (x->part)
-        setup_resume(x);
+    /* Out of memory, the attempt goes with the previous headers: at
+     * worst an If-Range without its Range, which servers ignore. */
+    setup_request(x);
 }
 
 int fetch_xfer_finish(fetch_xfer *x, CURLcode rc)
@@ -575,6 +685,12 @@ int fetch_xfer_finish(fetch_xfer *x, CURLcode rc)
         s)
         x->r.content_type = strdup(s);
     x->r.is_html = content_is_html(x->r.content_type);
+    /* What a later run asks with (fetch_opts.validators). */
+    const char *v = x->r.status ? header(x, "ETag") : NULL;
+    x->r.etag = v ? strdup(v) : NULL;
+    v = x->r.status ? header(x, "Last-Modified") : NULL;
+    x->r.last_modified = v ? strdup(v) : NULL;
+    x->r.throttled += rc == CURLE_OK && x->r.status == 429;
     fill_timings(x);
 
     if (x->stalled && rc == CURLE_ABORTED_BY_CALLBACK) {
@@ -597,8 +713,12 @@ int fetch_xfer_finish(fetch_xfer *x, CURLcode rc)
         return 1;
     }
 
+    /* A 304 answered our conditional request: a success that received
+     * nothing and, having opened no file, leaves the saved one alone. */
+    x->r.not_modified = rc == CURLE_OK && x->r.status == 304;
     /* The digest describes the bytes received, once a response came. */
-    if (x->r.status && EVP_DigestFinal_ex(x->md, md, &mdlen))
+    if (x->r.status && !x->r.not_modified &&
+        EVP_DigestFinal_ex(x->md, md, &mdlen))
         for (unsigned i = 0; i < mdlen && i < 32; i++)
             snprintf(x->r.sha256 + 2 * i, 3, "%02x", md[i]);
     memcpy(x->file.sha256, x->r.sha256, sizeof x->file.sha256);

@@ -17,12 +17,14 @@ cleanup() {
 trap cleanup EXIT
 
 # start_server [--site DIR]: serves the sample site (or DIR); sets BASE,
-# PORT and SITE.
+# PORT and SITE, and H2C_BASE and H2C_PORT, the same server over HTTP/2
+# with prior knowledge.
 start_server() {
   local env
   env=$("$ROOT/samples/serve" start "$@") || { echo "cannot start nginx" >&2; exit 1; }
   eval "$env"
   BASE=$GATHER_BASE PORT=$GATHER_PORT NGINX_DIR=$GATHER_NGINX_DIR
+  H2C_BASE=$GATHER_H2C_BASE H2C_PORT=$GATHER_H2C_PORT
   SITE=$ROOT/samples/site
   if [ "${1:-}" = --site ]; then SITE=$2; fi
 }
@@ -45,4 +47,24 @@ run_gather() {
     cat "$T/stderr" >&2
     fail "gather $* exited $rc, expected $want"
   fi
+}
+
+# usage_error WHAT_STDERR_MUST_CONTAIN ARGS...: gather exits 2 and says so.
+usage_error() {
+  local want=$1
+  shift
+  run_gather 2 "$@"
+  grep -qF -- "$want" "$T/stderr" || { cat "$T/stderr" >&2; fail "gather $*: stderr does not mention '$want'"; }
+}
+
+# normalise_records RECORDS OUTDIR: the records as tests/integration/expected
+# holds them, one a line: without timings, and with the host and port, the
+# output directory and the validators (which depend on the checkout's
+# mtimes) replaced by placeholders.
+normalise_records() {
+  jq -c --arg h "127.0.0.1:$PORT" --arg o "$2/" 'del(.timings) |
+    (if .etag then .etag = "{ETAG}" else . end) |
+    (if .last_modified then .last_modified = "{LAST_MODIFIED}" else . end) |
+    walk(if type=="string" then gsub($h; "{HOST}") | (if startswith($o) then "{OUT}/" + .[($o|length):] else . end) else . end)' \
+    "$1"
 }

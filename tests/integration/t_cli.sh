@@ -11,14 +11,6 @@ run_fresh() { rm -f "$T/r.jsonl"; run_gather "$@"; }
 
 sha() { sha256sum < "$1" | cut -d' ' -f1; }
 
-# usage_error WHAT_STDERR_MUST_CONTAIN ARGS...: gather exits 2 and says so.
-usage_error() {
-  local want=$1
-  shift
-  run_gather 2 "$@"
-  grep -qF -- "$want" "$T/stderr" || { cat "$T/stderr" >&2; fail "gather $*: stderr does not mention '$want'"; }
-}
-
 # ---- help, version, commands ----
 "$GATHER" --help > "$T/out.txt" || fail "gather --help failed"
 grep -q '^Usage: gather' "$T/out.txt" || fail "gather --help prints no usage"

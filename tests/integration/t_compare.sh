@@ -8,13 +8,6 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 
 MODES=(async threads procs hybrid)
 
-usage_error() { # WHAT_STDERR_MUST_CONTAIN ARGS...
-  local want=$1
-  shift
-  run_gather 2 "$@"
-  grep -qF -- "$want" "$T/stderr" || { cat "$T/stderr" >&2; fail "gather $*: stderr does not mention '$want'"; }
-}
-
 # table_rows FILE: the rows of the first table of compare's output (after
 # its header line, up to the blank line).
 table_rows() { awk '/^mode +runs /{on=1; next} on && /^$/{exit} on' "$1"; }

@@ -4,11 +4,7 @@
 start_server
 urls > "$T/urls.txt"
 
-normalise() { # records without timings, output dir and host, sorted
-  jq -c --arg o "$T/$2/" --arg h "127.0.0.1:$PORT" 'del(.timings) |
-    walk(if type=="string" then gsub($h; "{HOST}") | (if startswith($o) then "{OUT}/" + .[($o|length):] else . end) else . end)' \
-    "$1" | sort
-}
+normalise() { normalise_records "$1" "$T/$2" | sort; }
 for m in async threads procs hybrid; do
   run_gather 1 get -m "$m" -i "$T/urls.txt" -o "$T/out-$m" --jsonl "$T/$m.jsonl" -j 6 -P 2
   normalise "$T/$m.jsonl" "out-$m" > "$T/$m.norm"

@@ -13,10 +13,13 @@ wait_log() {
   fail "the access log has $(wc -l < "$LOG") lines, expected $1"
 }
 
+# The value of NAME=value on a log line.
+FIELD='function field(k,  i) { for (i = NF; i > 0; i--) if (index($i, k "=") == 1) return substr($i, length(k) + 2) }'
+
 # Per host (h=), the most requests in progress at once: each log line
 # gives the end (t=$msec) and the duration ($request_time, field 8).
 max_overlap() {
-  awk '{ t = substr($(NF-1), 3); h = substr($NF, 3)
+  awk "$FIELD"'{ t = field("t"); h = field("h")
          printf "%s %.3f 1\n%s %.3f -1\n", h, t - $8, h, t }' "$LOG" |
     sort -k1,1 -k2,2n -k3,3n |
     awk '$1 != h { h = $1; n = 0 } { n += $3; if (n > m) m = n } END { print m + 0 }'
@@ -24,7 +27,7 @@ max_overlap() {
 # Per host, the shortest gap between two request starts, in ms (robots.txt
 # aside: it is read before the host's first page).
 min_gap() {
-  awk '!/ \/robots\.txt / { printf "%s %.3f\n", substr($NF, 3), substr($(NF-1), 3) - $8 }' "$LOG" |
+  awk "$FIELD"'!/ \/robots\.txt / { printf "%s %.3f\n", field("h"), field("t") - $8 }' "$LOG" |
     sort -k1,1 -k2,2n |
     awk '$1 == h { g = ($2 - s) * 1000; if (m == "" || g < m) m = g } { h = $1; s = $2 } END { printf "%d\n", m }'
 }
@@ -50,7 +53,7 @@ for m in async threads procs hybrid; do
   capped=$(max_overlap)
   [ "$capped" -le 2 ] || fail "$m: --per-host 2 allowed $capped at once"
   # Both hosts were busy at once: the cap is per host, not global.
-  check_eq "$(awk '{print $NF}' "$LOG" | sort -u | wc -l)" 2 "$m: hosts"
+  check_eq "$(awk "$FIELD"'{ print field("h") }' "$LOG" | sort -u | wc -l)" 2 "$m: hosts"
 
   # --delay 250: starts on one host at least 250 ms apart (the log has
   # millisecond times; a 2 ms margin covers their rounding).

@@ -316,6 +316,10 @@ static void test_json_success_record(void **state)
     expect_str(j, "path", "out/example.com/a/index.html");
     expect_str(j, "error", NULL);
     expect_int(j, "attempts", 2);
+    /* Validators: null when the response had none. */
+    expect_str(j, "etag", NULL);
+    expect_str(j, "last_modified", NULL);
+    assert_true(json_is_false(json_object_get(j, "unchanged")));
     json_t *t = json_object_get(j, "timings");
     assert_true(json_is_object(t));
     assert_int_equal(json_object_size(t), 10);
@@ -334,6 +338,31 @@ static void test_json_success_record(void **state)
     assert_null(json_object_get(j, "links"));
     assert_null(json_object_get(j, "words"));
     assert_null(json_object_get(j, "fields"));
+    json_decref(j);
+}
+
+/* A 304 to a conditional request: a success with no body and no file,
+ * the validators the server sent again, and "unchanged". */
+static void test_json_not_modified_record(void **state)
+{
+    (void)state;
+    fetch_result r;
+    make_result(&r, "http://example.com/a.html", "http://example.com/a.html",
+                304, 0, NULL, "", NULL, NULL);
+    r.etag = strdup("\"5f-1a2b\"");
+    r.last_modified = strdup("Tue, 01 Oct 2024 10:00:00 GMT");
+    r.not_modified = 1;
+    json_t *j = record_roundtrip(&r, NULL, NULL, NULL);
+    fetch_result_clear(&r);
+
+    expect_int(j, "status", 304);
+    expect_int(j, "bytes", 0);
+    expect_str(j, "sha256", NULL);
+    expect_str(j, "path", NULL);
+    expect_str(j, "error", NULL);
+    expect_str(j, "etag", "\"5f-1a2b\"");
+    expect_str(j, "last_modified", "Tue, 01 Oct 2024 10:00:00 GMT");
+    assert_true(json_is_true(json_object_get(j, "unchanged")));
     json_decref(j);
 }
 
@@ -473,6 +502,8 @@ static void test_json_hostile_strings(void **state)
         parse_page pg = {0};
         make_result(&r, cases[i].in, cases[i].in, 200, 1, cases[i].in, "",
                     cases[i].in, cases[i].in);
+        r.etag = strdup(cases[i].in);
+        r.last_modified = strdup(cases[i].in);
         pg.title = strdup(cases[i].in);
         pg.description = strdup(cases[i].in);
         strv_add(&pg.links, cases[i].in);
@@ -489,6 +520,7 @@ static void test_json_hostile_strings(void **state)
 
         static const char *const keys[] = {"url", "final_url",
                                            "content_type", "path", "error",
+                                           "etag", "last_modified",
                                            "title", "description"};
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
             expect_str(j, keys[k], cases[i].want);
@@ -540,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_utf8_outlen_optional),
         cmocka_unit_test(test_utf8_random_bytes),
         cmocka_unit_test(test_json_success_record),
+        cmocka_unit_test(test_json_not_modified_record),
         cmocka_unit_test(test_json_failed_record),
         cmocka_unit_test(test_json_parse_error_used),
         cmocka_unit_test(test_json_timings_rounded),

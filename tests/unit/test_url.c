@@ -1,7 +1,9 @@
 /* test_url: fetch_url_resolve(), the resolver every link on a page goes
- * through. The expected URLs are what a browser would request; where curl
- * has a say of its own (the case of a host, hex digits of an escape) the
- * comparison ignores case. */
+ * through, and the canonical forms a crawler tells URLs and hosts apart
+ * by (fetch_url_normalize(), fetch_url_host(), fetch_url_path()). The
+ * expected resolved URLs are what a browser would request; where curl has
+ * a say of its own (the case of a host, hex digits of an escape) the
+ * comparison ignores case. Canonical forms are compared exactly. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,30 +26,39 @@ typedef struct resolve_case {
     const char *want; /* NULL when rc is an error */
 } resolve_case;
 
-/* Runs one case and frees the result before asserting, so a failure leaves
- * no leak behind to clutter LeakSanitizer's report. */
-static void check(const resolve_case *c)
+/* Checks the outcome of one call that returned rc and *out: what names
+ * the call in messages, and cmp compares the URL got with the one wanted.
+ * out is freed before asserting, so a failure leaves no leak behind to
+ * clutter LeakSanitizer's report. */
+static void expect_out(const char *what, int rc, char *out, int want_rc,
+                       const char *want,
+                       int (*cmp)(const char *, const char *))
 {
-    char *out = (char *)"(untouched)";
-    int rc = fetch_url_resolve(c->base, c->ref, &out);
     char got[2048];
     snprintf(got, sizeof got, "%s", out ? out : "(null)");
     int out_null = out == NULL;
     free(out);
 
-    if (rc != c->rc)
-        fail_msg("resolve(%s, \"%s\"): rc %d (%s) [%s], want %d (%s)",
-                 c->base ? c->base : "NULL", c->ref, rc,
-                 fetch_strerror(rc), got, c->rc, fetch_strerror(c->rc));
-    if (c->rc != FETCH_OK) {
+    if (rc != want_rc)
+        fail_msg("%s: rc %d (%s) [%s], want %d (%s)", what, rc,
+                 fetch_strerror(rc), got, want_rc, fetch_strerror(want_rc));
+    if (want_rc != FETCH_OK) {
         if (!out_null)
-            fail_msg("resolve(%s, \"%s\") failed but left *out = [%s]",
-                     c->base ? c->base : "NULL", c->ref, got);
+            fail_msg("%s failed but left *out = [%s]", what, got);
         return;
     }
-    if (strcasecmp(got, c->want))
-        fail_msg("resolve(%s, \"%s\"):\n   got  [%s]\n   want [%s]",
-                 c->base ? c->base : "NULL", c->ref, got, c->want);
+    if (cmp(got, want))
+        fail_msg("%s:\n   got  [%s]\n   want [%s]", what, got, want);
+}
+
+static void check(const resolve_case *c)
+{
+    char what[2048];
+    char *out = NULL;
+    int rc = fetch_url_resolve(c->base, c->ref, &out);
+    snprintf(what, sizeof what, "resolve(%s, \"%s\")",
+             c->base ? c->base : "NULL", c->ref);
+    expect_out(what, rc, out, c->rc, c->want, strcasecmp);
 }
 
 static void check_all(const resolve_case *cases, size_t n)
@@ -204,6 +215,182 @@ static void test_no_base(void **state)
     CHECK_ALL(cases);
 }
 
+typedef struct normalize_case {
+    const char *url;
+    int sort;         /* sort the query */
+    int rc;
+    const char *want; /* NULL when rc is an error */
+} normalize_case;
+
+static void check_normalize(const normalize_case *c)
+{
+    char what[2048];
+    char *out = NULL;
+    int rc = fetch_url_normalize(c->url, c->sort, &out);
+    snprintf(what, sizeof what, "normalize(\"%s\", %d)", c->url, c->sort);
+    expect_out(what, rc, out, c->rc, c->want, strcmp);
+}
+
+static void test_normalize(void **state)
+{
+    (void)state;
+    static const normalize_case cases[] = {
+        /* Everything at once: case, default port, dots, fragment; the
+         * query keeps its order unless asked to sort. */
+        {"HTTP://EXAMPLE.com:80/a/./b/../c?b=2&a=1#f", 0, 0,
+         "http://example.com/a/c?b=2&a=1"},
+        {"HTTP://EXAMPLE.com:80/a/./b/../c?b=2&a=1#f", 1, 0,
+         "http://example.com/a/c?a=1&b=2"},
+        /* Default ports go, others stay; leading zeros are no port. */
+        {"https://h:443/", 0, 0, "https://h/"},
+        {"https://h:80/", 0, 0, "https://h:80/"},
+        {"http://h:443/", 0, 0, "http://h:443/"},
+        {"http://h:0080/", 0, 0, "http://h/"},
+        {"http://h:8080", 0, 0, "http://h:8080/"},
+        /* An empty path is "/", an empty query and fragment vanish. */
+        {"http://h", 0, 0, "http://h/"},
+        {"http://h?", 0, 0, "http://h/"},
+        {"http://h/p?", 1, 0, "http://h/p"},
+        {"http://h/p?#", 0, 0, "http://h/p"},
+        {"http://h/p#", 0, 0, "http://h/p"},
+        {"http://h/p?&&", 1, 0, "http://h/p"},
+        /* Escapes: unreserved ones are decoded, the rest upper-cased,
+         * in the path and the query alike; a lone '%' stays. */
+        {"http://h/%7euser/%7Ex", 0, 0, "http://h/~user/~x"},
+        {"http://h/%41%62%2d%2E%5f", 0, 0, "http://h/Ab-._"},
+        {"http://h/a%2fb%3a%c3%a9", 0, 0, "http://h/a%2Fb%3A%C3%A9"},
+        {"http://h/?q=%7e%26%3d", 0, 0, "http://h/?q=~%26%3D"},
+        {"http://h/100%", 0, 0, "http://h/100%"},
+        {"http://h/%zz", 0, 0, "http://h/%zz"},
+        /* A decoded dot is a dot segment like any other. */
+        {"http://h/a/%2E%2E/b", 0, 0, "http://h/b"},
+        {"http://h/a/%2e/b", 0, 0, "http://h/a/b"},
+        /* What curl encodes comes out upper case too. */
+        {"http://h/a b/\xc3\xa9?x=\xc3\xa9", 0, 0,
+         "http://h/a%20b/%C3%A9?x=%C3%A9"},
+        /* The user name and password are not the host: their case stays. */
+        {"http://User:PassWord@Example.COM/X", 0, 0,
+         "http://User:PassWord@example.com/X"},
+        {"HTTPS://user@EXAMPLE.com:443/", 0, 0, "https://user@example.com/"},
+        {"http://us%65r:p%41ss@h/", 0, 0, "http://us%65r:p%41ss@h/"},
+        /* curl decodes an escaped host; it is lower-cased all the same. */
+        {"http://H%41ST/", 0, 0, "http://hast/"},
+        /* IPv6: lower case, RFC 5952's shortest form, default port too. */
+        {"http://[::1]/", 0, 0, "http://[::1]/"},
+        {"http://[0:0::1]:80/x", 0, 0, "http://[::1]/x"},
+        {"HTTP://[FE80::A:B]:8080/", 0, 0, "http://[fe80::a:b]:8080/"},
+        {"http://[2001:DB8:0:0:0:0:0:1]/", 0, 0, "http://[2001:db8::1]/"},
+        {"http://[::FFFF:127.0.0.1]/", 0, 0, "http://[::ffff:127.0.0.1]/"},
+        /* IPv4 and names. */
+        {"http://127.0.0.1:80/", 0, 0, "http://127.0.0.1/"},
+        {"http://WWW.Example.ORG./", 0, 0, "http://www.example.org./"},
+        /* An IDN host stays in UTF-8 (the conversion to punycode would
+         * depend on the locale); its ASCII letters are lower-cased. */
+        {"http://B\xc3\xbc\x63her.Example/", 0, 0,
+         "http://b\xc3\xbc\x63her.example/"},
+        /* Sorting is by name and stable: repeated names keep their
+         * order, and "a" sorts before "ab" and "a=". */
+        {"http://h/?b=1&a=2&a=1&c", 1, 0, "http://h/?a=2&a=1&b=1&c"},
+        {"http://h/?ab=1&a=2&a", 1, 0, "http://h/?a=2&a&ab=1"},
+        {"http://h/?z&&y=&x", 1, 0, "http://h/?x&y=&z"},
+        {"http://h/?B=1&a=1&_=1", 1, 0, "http://h/?B=1&_=1&a=1"},
+        {"http://h/?b=2&a=1", 0, 0, "http://h/?b=2&a=1"},
+        /* Blanks around a URL go, as for the URLs of a list. */
+        {"  http://h/x  ", 0, 0, "http://h/x"},
+        /* Only absolute http(s) URLs. */
+        {"ftp://h/x", 0, FETCH_ESCHEME, NULL},
+        {"mailto:a@b", 0, FETCH_ESCHEME, NULL},
+        {"/relative", 0, FETCH_EURL, NULL},
+        {"http://", 0, FETCH_EURL, NULL},
+        {"http://[::1/", 0, FETCH_EURL, NULL},
+        {"http://h:99999/", 0, FETCH_EURL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_normalize(&cases[i]);
+}
+
+/* Normalising twice changes nothing. */
+static void test_normalize_idempotent(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {
+        "HTTP://EXAMPLE.com:80/a/./b/../c?b=2&a=1#f",
+        "http://h/%7e%2f%c3%a9?q=%26&p=a+b",
+        "http://u:p@[0:0::1]:81/x/../y/",
+        "https://h/a%252e/b",
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        for (int sort = 0; sort < 2; sort++) {
+            char *once = NULL, *twice = NULL;
+            assert_int_equal(fetch_url_normalize(urls[i], sort, &once), 0);
+            assert_int_equal(fetch_url_normalize(once, sort, &twice), 0);
+            int same = !strcmp(once, twice);
+            if (!same)
+                fprintf(stderr, "%s: [%s] then [%s]\n", urls[i], once, twice);
+            free(once);
+            free(twice);
+            assert_true(same);
+        }
+    }
+}
+
+/* A URL and what a function of it gives. */
+typedef struct url_case {
+    const char *url;
+    int rc;
+    const char *want; /* NULL when rc is an error and *out stays NULL */
+} url_case;
+
+static void test_host(void **state)
+{
+    (void)state;
+    static const url_case cases[] = {
+        {"https://Example.COM/x", 0, "example.com:443"},
+        {"http://example.com/x", 0, "example.com:80"},
+        {"http://example.com:80/x", 0, "example.com:80"},
+        {"HTTP://EXAMPLE.com:8080/", 0, "example.com:8080"},
+        {"https://user:pw@Example.com/", 0, "example.com:443"},
+        {"http://[::1]/", 0, "[::1]:80"},
+        {"https://[0:0::1]:8443/", 0, "[::1]:8443"},
+        {"http://[FE80::1]:80/", 0, "[fe80::1]:80"},
+        {"http://127.0.0.1:36000/a", 0, "127.0.0.1:36000"},
+        {"ftp://example.com/", FETCH_ESCHEME, ""},
+        {"not a url", FETCH_EURL, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[256] = "(untouched)";
+        int rc = fetch_url_host(cases[i].url, out, sizeof out);
+        if (rc != cases[i].rc || strcmp(out, cases[i].want))
+            fail_msg("host(%s): rc %d [%s], want %d [%s]", cases[i].url, rc,
+                     out, cases[i].rc, cases[i].want);
+    }
+    /* Too small a buffer is an error with an empty result. */
+    char small[8] = "x";
+    assert_int_equal(fetch_url_host("http://example.com/", small, sizeof small),
+                     FETCH_ETOOLONG);
+    assert_string_equal(small, "");
+}
+
+static void test_path(void **state)
+{
+    (void)state;
+    static const url_case cases[] = {
+        {"http://h", 0, "/"},
+        {"http://h/a/./b/../c?q=1#f", 0, "/a/c?q=1"},
+        {"http://h/%7euser/x%2fy?b=2&a=1", 0, "/~user/x%2Fy?b=2&a=1"},
+        {"http://h/p?", 0, "/p"},
+        {"https://u:p@H:443/robots.txt", 0, "/robots.txt"},
+        {"ftp://h/x", FETCH_ESCHEME, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char what[512];
+        char *out = NULL;
+        int rc = fetch_url_path(cases[i].url, &out);
+        snprintf(what, sizeof what, "path(%s)", cases[i].url);
+        expect_out(what, rc, out, cases[i].rc, cases[i].want, strcmp);
+    }
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -228,6 +415,10 @@ int main(void)
         cmocka_unit_test(test_non_http_rejected),
         cmocka_unit_test(test_malformed_rejected),
         cmocka_unit_test(test_no_base),
+        cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_normalize_idempotent),
+        cmocka_unit_test(test_host),
+        cmocka_unit_test(test_path),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
