@@ -19,51 +19,9 @@
 #include <jansson.h>
 #include <signal.h>
 /* Test builds only: make a parse crash or crawl on demand, so tests can
- * kill workers and fill queues without hostile input of their own; make
- * conditional requests with the validators of an earlier run's records,
- * as a crawler that comes back would (GATHER_TEST_VALIDATORS=RECORDS);
- * and log what the fetch saw that records do not show
- * (GATHER_TEST_FETCH_LOG=FILE: URL, status, not_modified, throttled). */
-static json_t *test_records; /* url -> record, of GATHER_TEST_VALIDATORS */
-
-static int test_validators(void *ctx, const char *url, const char **etag,
-                           const char **last_modified)
-{
-    json_t *rec = json_object_get(ctx, url);
-    *etag = json_string_value(json_object_get(rec, "etag"));
-    *last_modified = json_string_value(json_object_get(rec, "last_modified"));
-    return 0;
-}
-
-static void test_hooks_open(run *r)
-{
-    const char *path = getenv("GATHER_TEST_VALIDATORS");
-    FILE *f = path ? fopen(path, "r") : NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    if (!f || !(test_records = json_object()))
-        goto out;
-    while (getline(&line, &cap, f) > 0) {
-        json_t *rec = json_loads(line, 0, NULL);
-        const char *url = json_string_value(json_object_get(rec, "url"));
-        if (url)
-            json_object_set(test_records, url, rec);
-        json_decref(rec);
-    }
-    r->fo.validators = test_validators;
-    r->fo.validators_ctx = test_records;
-out:
-    free(line);
-    if (f)
-        fclose(f);
-}
-
-static void test_hooks_close(void)
-{
-    json_decref(test_records);
-    test_records = NULL;
-}
-
+ * kill workers and fill queues without hostile input of their own; and log
+ * what the fetch saw that records do not show (GATHER_TEST_FETCH_LOG=FILE:
+ * URL, status, not_modified, throttled). */
 static void test_fetch_log(const fetch_result *res)
 {
     const char *path = getenv("GATHER_TEST_FETCH_LOG");
@@ -91,6 +49,19 @@ static void test_hooks(const fetch_result *res)
         usleep((useconds_t)atoi(delay) * 1000);
 }
 #endif
+
+/* fetch's validators callback of --since: the ETag and Last-Modified of
+ * the URL's record in the earlier run's records. Runs wherever transfers
+ * are created (a procs worker reads the records file with pread). */
+static int since_validators(void *ctx, const char *url, char **etag,
+                            char **last_modified)
+{
+    const run *r = ctx;
+    char *line = journal_record(r->since, url);
+    int rc = line ? record_validators(line, etag, last_modified) : 0;
+    free(line);
+    return rc;
+}
 
 static int resolve_cb(void *ctx, const char *base, char *const *refs,
                       size_t n, char **out)
@@ -216,6 +187,23 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
     }
     if (o->input && !(r->in = urllist_open(o->input, err, errlen)))
         return -1;
+    if (o->since) {
+        /* Recorded URLs are skipped: the new records must go elsewhere. */
+        struct stat a, b;
+        if (o->jsonl && !stat(o->since, &a) && !stat(o->jsonl, &b) &&
+            a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+            snprintf(err, errlen, "--since %s is the records file itself: "
+                     "write the new records to another file", o->since);
+            run_close(r);
+            return -1;
+        }
+        if (!(r->since = journal_open(o->since, 0, NULL, err, errlen))) {
+            run_close(r);
+            return -1;
+        }
+        r->fo.validators = since_validators;
+        r->fo.validators_ctx = r;
+    }
     r->journal_fd = -1;
     r->fo.stop = o->stop;
     if (o->csv && o->jsonl) {
@@ -280,9 +268,6 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
         run_close(r);
         return -1;
     }
-#ifdef GATHER_TEST_HOOKS
-    test_hooks_open(r);
-#endif
     return 0;
 }
 
@@ -306,9 +291,6 @@ void run_close(run *r)
         fetch_share_free(r->cookies);
         r->cookies = NULL;
     }
-#ifdef GATHER_TEST_HOOKS
-    test_hooks_close();
-#endif
     urllist_close(r->in);
     r->in = NULL;
     if (r->jsonl_fd > 1) {
@@ -323,6 +305,8 @@ void run_close(run *r)
     r->journal_fd = -1;
     journal_free(r->jr);
     r->jr = NULL;
+    journal_free(r->since);
+    r->since = NULL;
     report_free(r->rep);
     r->rep = NULL;
 }
@@ -454,6 +438,23 @@ static const char *charset_of(const char *ct, char *buf, size_t cap)
     return buf;
 }
 
+/* The record of a 304 under --since: the earlier record with the new
+ * answer's facts (record_unchanged()), and for a crawl its links, as if
+ * the page had been fetched again. Takes line; returns the new one. */
+static char *unchanged_record(const run *r, const fetch_result *res,
+                              char *line, run_outcome *oc)
+{
+    char *old = journal_record(r->since, res->url);
+    char *merged = old ? record_unchanged(old, line) : NULL;
+    if (merged && r->crawl)
+        record_found(old, &oc->found, &oc->n_links, &oc->n_images);
+    free(old);
+    if (!merged)
+        return line; /* no earlier record: the 304 as it came */
+    free(line);
+    return merged;
+}
+
 /* Moves the links and images of page into oc->found. */
 static int found_from_page(run_outcome *oc, parse_page *page)
 {
@@ -515,6 +516,8 @@ char *run_process(const run *r, fetch_result *res, run_outcome *oc)
         free(line);
         line = NULL; /* out of memory, reported as such */
     }
+    if (res->not_modified && r->since && line)
+        line = unchanged_record(r, res, line, oc);
     parse_page_clear(&page);
     oc->url = res->url;
     oc->error = res->error;
@@ -524,6 +527,7 @@ char *run_process(const run *r, fetch_result *res, run_outcome *oc)
     oc->total_ms = res->t.total;
     oc->interrupted = res->interrupted;
     oc->parse_ms = parsed ? res->t.parse : 0;
+    oc->throttled = res->throttled;
     return line;
 }
 

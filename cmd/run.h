@@ -90,6 +90,7 @@ typedef struct run {
     double wait_ms;           /* from run_take(): when a URL may start */
     int jsonl_fd;             /* owned unless 1 (stdout); -1: none */
     journal *jr;              /* owned; URLs recorded by earlier runs */
+    journal *since;           /* owned; --since: the records compared with */
     int journal_fd;           /* owned; a separate journal file, or -1 */
     double last_sync;         /* when the records were last fsync'd */
     long limit;               /* run_next() ends after this many URLs

@@ -86,13 +86,13 @@ typedef struct fetch_opts {
     /* Conditional requests. Called once per transfer, from fetch_xfer_new()
      * on its caller's thread (in procs mode, in a worker process), with the
      * URL as given; it sets *etag and *last_modified (both start NULL) to
-     * what the caller saved of that URL. Both are borrowed until it
-     * returns. They are sent as If-None-Match and If-Modified-Since, except
+     * malloced copies of what the caller saved of that URL, which the
+     * transfer owns from then on (even when it returns -1). They are sent as If-None-Match and If-Modified-Since, except
      * when a part file is being resumed; a 304 answer is then a success
      * that writes nothing (fetch_result.not_modified). Returns 0, or -1 to
      * fail the transfer. NULL: no conditional requests. */
-    int (*validators)(void *ctx, const char *url, const char **etag,
-                      const char **last_modified);
+    int (*validators)(void *ctx, const char *url, char **etag,
+                      char **last_modified);
     void *validators_ctx;     /* borrowed; passed to validators */
 } fetch_opts;
 

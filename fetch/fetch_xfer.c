@@ -384,24 +384,20 @@ static int setup_request(fetch_xfer *x)
     return rc;
 }
 
-/* Asks the caller's validators callback about x's URL and keeps copies.
- * Returns 0, or -1 with the error set. */
+/* Asks the caller's validators callback about x's URL and keeps what it
+ * gives. Returns 0, or -1 with the error set. */
 static int take_validators(fetch_xfer *x)
 {
-    const char *etag = NULL, *modified = NULL;
-    if (x->o->validators(x->o->validators_ctx, x->r.url, &etag, &modified)) {
+    int rc = x->o->validators(x->o->validators_ctx, x->r.url, &x->if_etag,
+                              &x->if_modified);
+    if (rc) {
         set_error(x, "validators of the URL not available");
         return -1;
     }
     /* A value that could end the header line would inject headers. */
-    if ((etag && strpbrk(etag, "\r\n")) ||
-        (modified && strpbrk(modified, "\r\n"))) {
+    if ((x->if_etag && strpbrk(x->if_etag, "\r\n")) ||
+        (x->if_modified && strpbrk(x->if_modified, "\r\n"))) {
         set_error(x, "validators of the URL hold a line break");
-        return -1;
-    }
-    if ((etag && !(x->if_etag = strdup(etag))) ||
-        (modified && !(x->if_modified = strdup(modified)))) {
-        set_error(x, "out of memory");
         return -1;
     }
     return 0;

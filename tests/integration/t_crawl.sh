@@ -136,6 +136,14 @@ while read -r path; do
   ! requested | grep -qxF "$path" || fail "resumed crawl fetched $path again"
 done < <(jq -r --arg b "$BASE" '.url | ltrimstr($b)' "$T/r6.jsonl")
 
+# --- a re-crawl with --since: unchanged pages are 304s, and their links
+# (from the earlier records) are still crawled -------------------------------
+for m in async procs; do
+  run_gather 1 crawl -m "$m" -o "$T/o-$m" --since "$T/$m.jsonl" --jsonl "$T/again-$m.jsonl" --exclude /site/ "$BASE/"
+  diff -u <(sed 's/^200 /304 /' "$EXP/crawl-sample.txt") <(found "$T/again-$m.jsonl") || fail "$m: re-crawl found a different set"
+  check_eq "$(jq -r 'select(.status == 304) | .unchanged' "$T/again-$m.jsonl" | sort -u)" true "$m: unchanged"
+done
+
 # --- CSV records ---------------------------------------------------------------
 run_gather 1 crawl --format csv --records "$T/c.csv" --field 'h1=//h1' --exclude /site/ "$BASE/"
 python3 - "$T/c.csv" "$BASE" <<'PY' || fail "CSV records"
