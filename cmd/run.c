@@ -463,9 +463,11 @@ static int found_from_page(run_outcome *oc, parse_page *page)
         return 0;
     if (!(oc->found = malloc(n * sizeof *oc->found)))
         return -1;
-    memcpy(oc->found, page->links.v, page->links.n * sizeof(char *));
-    memcpy(oc->found + page->links.n, page->images.v,
-           page->images.n * sizeof(char *));
+    if (page->links.n)
+        memcpy(oc->found, page->links.v, page->links.n * sizeof(char *));
+    if (page->images.n)
+        memcpy(oc->found + page->links.n, page->images.v,
+               page->images.n * sizeof(char *));
     oc->n_links = page->links.n;
     oc->n_images = page->images.n;
     page->links.n = page->images.n = 0; /* moved */
