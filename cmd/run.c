@@ -167,6 +167,8 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
     r->fo.proxy = o->proxy;
     r->fo.limit_rate = o->limit_rate;
     r->fo.http2_prior_knowledge = o->http2_prior_knowledge;
+    r->fo.cainfo = o->cacert;
+    r->fo.insecure = o->insecure;
     r->po.resolve = resolve_cb;
     r->po.fields = o->fields;
     r->po.n_fields = o->n_fields;
