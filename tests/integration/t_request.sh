@@ -2,7 +2,7 @@
 # the User-Agent; the cookie jar (loaded, shared by every transfer of a
 # run, written back at the end) in every mode; proxies from --proxy and
 # from the environment; --limit-rate; HTTP/2 with prior knowledge (h2c);
-# HTTPS with --cacert and -k;
+# HTTPS with --cacert and -k, and HTTP/2 multiplexing over it (ALPN);
 # and, with the hooked build, conditional requests that end in a 304 and
 # leave saved files alone, and the count of 429 answers.
 . "$(dirname "$0")/lib.sh"
@@ -169,6 +169,35 @@ done
 : > "$NGINX_DIR/access.log"
 run_gather 0 get "$BASE/about.html"
 grep -q ' proto=HTTP/1.1$' "$NGINX_DIR/access.log" || fail "plain http:// was not HTTP/1.1"
+
+# ---- HTTPS: HTTP/2 by ALPN, multiplexed in the event loop ----
+# Twelve site files, each answered after 200 ms, so that -j 8 has them in
+# flight together; the records must hold the files' digests.
+(cd "$SITE" && find . -type f -printf '%P\n' | sort | head -12) > "$T/tls-files.txt"
+n=$(wc -l < "$T/tls-files.txt")
+while read -r rel; do
+  printf '%s/%s?delay=200\t%s\n' "$TLS_BASE" "$rel" "$(sha "$SITE/$rel")"
+done < "$T/tls-files.txt" | sort > "$T/tls-want.tsv"
+cut -f1 "$T/tls-want.tsv" > "$T/tls.txt"
+for m in "${MODES[@]}"; do
+  : > "$NGINX_DIR/access.log"
+  run_gather 0 get -m "$m" -j 8 --cacert "$TLS_CA" -i "$T/tls.txt" --jsonl "$T/tls-$m.jsonl"
+  diff <(jq -r 'select(.status == 200 and .error == null) | [.url, .sha256] | @tsv' "$T/tls-$m.jsonl" | sort) \
+    "$T/tls-want.tsv" >&2 || fail "$m: https records are not the site's files"
+  check_eq "$(wc -l < "$NGINX_DIR/access.log")" "$n" "$m: https requests in the log"
+  check_eq "$(grep -c ' proto=HTTP/2.0$' "$NGINX_DIR/access.log")" "$n" "$m: HTTP/2 requests over https"
+  conns=$(grep -o ' conn=[0-9]*' "$NGINX_DIR/access.log" | sort -u | wc -l)
+  # One event loop: with CURLOPT_PIPEWAIT, every transfer that finds the
+  # first connection still in its handshake (not yet known to multiplex)
+  # waits for it, and once ALPN has said h2 they all go on it as streams;
+  # later ones find it multiplexing. So one connection, whatever the
+  # timing. threads open a connection per download, and a procs worker
+  # keeps its own for its next URL, one transfer at a time: no streams
+  # share a connection there, so only HTTP/2 itself is asserted.
+  case $m in
+    async | hybrid) check_eq "$conns" 1 "$m: connections of $n overlapping https requests" ;;
+  esac
+done
 
 # ---- HTTPS: --cacert and -k ----
 # The server's certificate is self-signed: without --cacert it is refused,
