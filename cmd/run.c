@@ -465,9 +465,13 @@ static int found_from_page(run_outcome *oc, parse_page *page)
         return 0;
     if (!(oc->found = malloc(n * sizeof *oc->found)))
         return -1;
-    memcpy(oc->found, page->links.v, page->links.n * sizeof(char *));
-    memcpy(oc->found + page->links.n, page->images.v,
-           page->images.n * sizeof(char *));
+    /* A page without links or without images has no array to copy, and
+     * memcpy() from NULL is undefined even for no bytes. */
+    if (page->links.n)
+        memcpy(oc->found, page->links.v, page->links.n * sizeof(char *));
+    if (page->images.n)
+        memcpy(oc->found + page->links.n, page->images.v,
+               page->images.n * sizeof(char *));
     oc->n_links = page->links.n;
     oc->n_images = page->images.n;
     page->links.n = page->images.n = 0; /* moved */
