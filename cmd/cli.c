@@ -4,6 +4,7 @@
 #include "modes.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <getopt.h>
 #include <math.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef GATHER_VERSION
 #define GATHER_VERSION "0"
@@ -112,6 +115,12 @@ void cli_usage(FILE *f, int crawl)
         "      --http2-prior-knowledge\n"
         "                          speak HTTP/2 to http:// servers at once\n"
         "                          (https:// asks for HTTP/2 in any case)\n"
+        "      --cacert FILE       verify https:// servers with the CA\n"
+        "                          certificates in FILE (PEM) instead of the\n"
+        "                          system's store\n"
+        "  -k, --insecure          do not verify https:// servers (neither\n"
+        "                          certificate nor name): unsafe, anyone on\n"
+        "                          the path can pose as the server\n"
         "      --retries N         retry transient failures N times (3)\n"
         "      --retry-delay S     first backoff in seconds, doubled each\n"
         "                          retry, plus jitter (0.5)\n"
@@ -212,6 +221,7 @@ enum {
     OPT_PROXY,
     OPT_LIMIT_RATE,
     OPT_HTTP2_PK,
+    OPT_CACERT,
     OPT_PER_HOST,
     OPT_DELAY,
     OPT_JITTER,
@@ -268,6 +278,8 @@ static const struct option long_opts[] = {
     {"proxy", required_argument, NULL, OPT_PROXY},
     {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
     {"http2-prior-knowledge", no_argument, NULL, OPT_HTTP2_PK},
+    {"cacert", required_argument, NULL, OPT_CACERT},
+    {"insecure", no_argument, NULL, 'k'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     /* crawl only, from here (CRAWL_FIRST) */
@@ -284,7 +296,7 @@ static const struct option long_opts[] = {
 };
 
 #define CRAWL_FIRST "depth"
-#define GET_SHORTOPTS ":i:m:j:P:o:A:H:chVl:pD:"
+#define GET_SHORTOPTS ":i:m:j:P:o:A:H:ckhVl:pD:"
 
 /* The number of options get takes: those before the crawl-only ones. */
 static size_t n_get_options(void)
@@ -391,11 +403,39 @@ static int check_proxy(const char *p)
     return *host && *host != ':' && *host != '/' ? 0 : -1;
 }
 
+/* A file libcurl can read certificates from: a regular file we may open.
+ * libcurl would only find out at the first https:// transfer, and then
+ * fail every URL with it. Returns 0, or -1 with the reason in why. */
+static int check_readable(const char *path, char *why, size_t cap)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc = -1;
+    if (fd < 0) {
+        snprintf(why, cap, "%s", strerror(errno));
+        goto out;
+    }
+    if (fstat(fd, &st)) {
+        snprintf(why, cap, "%s", strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, cap, "not a regular file");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
 int cli_parse_get(int argc, char **argv, int crawl, gather_opts *o,
                   char *err, size_t errlen)
 {
     int c, li;
     long v;
+    char why[256];
     memset(o, 0, sizeof *o);
     o->crawl = crawl;
     optind = 1;
@@ -463,6 +503,14 @@ int cli_parse_get(int argc, char **argv, int crawl, gather_opts *o,
             break;
         case OPT_HTTP2_PK:
             o->http2_prior_knowledge = 1;
+            break;
+        case OPT_CACERT:
+            if (check_readable(optarg, why, sizeof why))
+                return cli_fail(err, errlen, "--cacert %s: %s", optarg, why);
+            o->cacert = optarg;
+            break;
+        case 'k':
+            o->insecure = 1;
             break;
         case OPT_JSONL:
             o->jsonl = optarg;

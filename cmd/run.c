@@ -167,6 +167,8 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
     r->fo.proxy = o->proxy;
     r->fo.limit_rate = o->limit_rate;
     r->fo.http2_prior_knowledge = o->http2_prior_knowledge;
+    r->fo.cainfo = o->cacert;
+    r->fo.insecure = o->insecure;
     r->po.resolve = resolve_cb;
     r->po.fields = o->fields;
     r->po.n_fields = o->n_fields;
@@ -463,6 +465,8 @@ static int found_from_page(run_outcome *oc, parse_page *page)
         return 0;
     if (!(oc->found = malloc(n * sizeof *oc->found)))
         return -1;
+    /* A page without links or without images has no array to copy, and
+     * memcpy() from NULL is undefined even for no bytes. */
     if (page->links.n)
         memcpy(oc->found, page->links.v, page->links.n * sizeof(char *));
     if (page->images.n)

@@ -56,6 +56,9 @@ typedef struct gather_opts {
     const char *proxy;        /* borrowed; NULL: the environment's */
     uint64_t limit_rate;      /* bytes/s per transfer; 0: no limit */
     int http2_prior_knowledge;
+    const char *cacert;       /* borrowed; CA certificates (PEM) to verify
+                                 https:// servers with; NULL: the system's */
+    int insecure;             /* -k: no verification of https:// servers */
     long per_host;            /* transfers in flight per host; 0: no cap */
     long delay_ms;            /* minimum interval between starts per host */
     long jitter_ms;           /* plus up to this much at random */

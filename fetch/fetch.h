@@ -83,6 +83,13 @@ typedef struct fetch_opts {
     int http2_prior_knowledge;/* speak HTTP/2 to http:// servers at once
                                  (h2c); by default http:// is HTTP/1.1 and
                                  https:// asks for HTTP/2 in the handshake */
+    const char *cainfo;       /* borrowed; a PEM file of the CA certificates
+                                 to verify https:// servers with, instead
+                                 of the system's store (curl --cacert);
+                                 NULL: the system's store */
+    int insecure;             /* verify neither the certificate of an
+                                 https:// server nor its name (curl -k):
+                                 anyone on the path can pose as it */
     /* Conditional requests. Called once per transfer, from fetch_xfer_new()
      * on its caller's thread (in procs mode, in a worker process), with the
      * URL as given; it sets *etag and *last_modified (both start NULL) to

@@ -285,6 +285,13 @@ static int setup_easy(fetch_xfer *x)
         SET(CURLOPT_PROXY, o->proxy);
     if (o->limit_rate)
         SET(CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)o->limit_rate);
+    /* Unset, libcurl verifies with the store it was built to use. */
+    if (o->cainfo)
+        SET(CURLOPT_CAINFO, o->cainfo);
+    if (o->insecure) {
+        SET(CURLOPT_SSL_VERIFYPEER, 0L);
+        SET(CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     /* HTTP/2 where the server offers it in the TLS handshake (libcurl's
      * default since 7.62, said here so it does not depend on the build),
      * or at once with prior knowledge. */

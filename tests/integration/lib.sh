@@ -17,14 +17,16 @@ cleanup() {
 trap cleanup EXIT
 
 # start_server [--site DIR]: serves the sample site (or DIR); sets BASE,
-# PORT and SITE, and H2C_BASE and H2C_PORT, the same server over HTTP/2
-# with prior knowledge.
+# PORT and SITE; H2C_BASE and H2C_PORT, the same server over HTTP/2 with
+# prior knowledge; and TLS_BASE, TLS_PORT and TLS_CA, the same server over
+# HTTPS (HTTP/2 by ALPN) with a self-signed certificate, TLS_CA.
 start_server() {
   local env
   env=$("$ROOT/samples/serve" start "$@") || { echo "cannot start nginx" >&2; exit 1; }
   eval "$env"
   BASE=$GATHER_BASE PORT=$GATHER_PORT NGINX_DIR=$GATHER_NGINX_DIR
   H2C_BASE=$GATHER_H2C_BASE H2C_PORT=$GATHER_H2C_PORT
+  TLS_BASE=$GATHER_TLS_BASE TLS_PORT=$GATHER_TLS_PORT TLS_CA=$GATHER_TLS_CA
   SITE=$ROOT/samples/site
   if [ "${1:-}" = --site ]; then SITE=$2; fi
 }

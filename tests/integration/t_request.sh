@@ -2,6 +2,7 @@
 # the User-Agent; the cookie jar (loaded, shared by every transfer of a
 # run, written back at the end) in every mode; proxies from --proxy and
 # from the environment; --limit-rate; HTTP/2 with prior knowledge (h2c);
+# HTTPS with --cacert and -k, and HTTP/2 multiplexing over it (ALPN);
 # and, with the hooked build, conditional requests that end in a 304 and
 # leave saved files alone, and the count of 429 answers.
 . "$(dirname "$0")/lib.sh"
@@ -26,10 +27,22 @@ usage_error "--cookie-jar" get --cookie-jar '' http://127.0.0.1:9/
 usage_error "--cookie-jar" get --cookie-jar /nonexistent-gather-dir/jar http://127.0.0.1:9/
 mkdir "$T/adir"
 usage_error "--cookie-jar" get --cookie-jar "$T/adir" http://127.0.0.1:9/
+# A CA file that cannot be read would fail every https:// URL: refused
+# before any transfer, by get and crawl.
+usage_error "--cacert $T/nope.pem: No such file" get --cacert "$T/nope.pem" https://127.0.0.1:9/
+usage_error "--cacert $T/adir: not a regular file" get --cacert "$T/adir" https://127.0.0.1:9/
+usage_error "--cacert $T/nope.pem" crawl --cacert "$T/nope.pem" https://127.0.0.1:9/
+usage_error "--cacert" get --cacert '' https://127.0.0.1:9/
+if [ "$(id -u)" != 0 ]; then # root reads any file
+  echo x > "$T/locked.pem"
+  chmod 000 "$T/locked.pem"
+  usage_error "--cacert $T/locked.pem: Permission denied" get --cacert "$T/locked.pem" https://127.0.0.1:9/
+fi
 "$GATHER" get --help > "$T/help.txt"
-for o in --header --cookie-jar --proxy --limit-rate --http2-prior-knowledge; do
+for o in --header --cookie-jar --proxy --limit-rate --http2-prior-knowledge --cacert --insecure; do
   grep -q -- "$o" "$T/help.txt" || fail "get --help does not list $o"
 done
+grep -A2 -- '-k, --insecure' "$T/help.txt" | grep -q unsafe || fail "get --help does not call --insecure unsafe"
 
 # echo_headers OUTDIR ARGS...: the request headers the server saw for one
 # fetch of /echo/headers with ARGS.
@@ -156,6 +169,60 @@ done
 : > "$NGINX_DIR/access.log"
 run_gather 0 get "$BASE/about.html"
 grep -q ' proto=HTTP/1.1$' "$NGINX_DIR/access.log" || fail "plain http:// was not HTTP/1.1"
+
+# ---- HTTPS: HTTP/2 by ALPN, multiplexed in the event loop ----
+# Twelve site files, each answered after 200 ms, so that -j 8 has them in
+# flight together; the records must hold the files' digests.
+(cd "$SITE" && find . -type f -printf '%P\n' | sort | head -12) > "$T/tls-files.txt"
+n=$(wc -l < "$T/tls-files.txt")
+while read -r rel; do
+  printf '%s/%s?delay=200\t%s\n' "$TLS_BASE" "$rel" "$(sha "$SITE/$rel")"
+done < "$T/tls-files.txt" | sort > "$T/tls-want.tsv"
+cut -f1 "$T/tls-want.tsv" > "$T/tls.txt"
+for m in "${MODES[@]}"; do
+  : > "$NGINX_DIR/access.log"
+  run_gather 0 get -m "$m" -j 8 --cacert "$TLS_CA" -i "$T/tls.txt" --jsonl "$T/tls-$m.jsonl"
+  diff <(jq -r 'select(.status == 200 and .error == null) | [.url, .sha256] | @tsv' "$T/tls-$m.jsonl" | sort) \
+    "$T/tls-want.tsv" >&2 || fail "$m: https records are not the site's files"
+  check_eq "$(wc -l < "$NGINX_DIR/access.log")" "$n" "$m: https requests in the log"
+  check_eq "$(grep -c ' proto=HTTP/2.0$' "$NGINX_DIR/access.log")" "$n" "$m: HTTP/2 requests over https"
+  conns=$(grep -o ' conn=[0-9]*' "$NGINX_DIR/access.log" | sort -u | wc -l)
+  # One event loop: with CURLOPT_PIPEWAIT, every transfer that finds the
+  # first connection still in its handshake (not yet known to multiplex)
+  # waits for it, and once ALPN has said h2 they all go on it as streams;
+  # later ones find it multiplexing. So one connection, whatever the
+  # timing. threads open a connection per download, and a procs worker
+  # keeps its own for its next URL, one transfer at a time: no streams
+  # share a connection there, so only HTTP/2 itself is asserted.
+  case $m in
+    async | hybrid) check_eq "$conns" 1 "$m: connections of $n overlapping https requests" ;;
+  esac
+done
+
+# ---- HTTPS: --cacert and -k ----
+# The server's certificate is self-signed: without --cacert it is refused,
+# at once (not retried), in every mode; -k takes it unverified.
+tls3=("$TLS_BASE/about.html" "$TLS_BASE/index.html" "$TLS_BASE/files/notes.txt")
+for m in "${MODES[@]}"; do
+  run_gather 1 get -m "$m" -j 2 --jsonl "$T/tls-bad-$m.jsonl" "${tls3[@]}"
+  check_eq "$(jq -r 'select(.status == 0 and .attempts == 1 and (.error | test("certificate"))) | .url' "$T/tls-bad-$m.jsonl" | wc -l)" \
+    3 "$m: https without --cacert: certificate errors"
+  check_eq "$(grep -c '^gather: https://.*certificate' "$T/stderr")" 3 "$m: certificate errors on stderr"
+  run_gather 0 get -m "$m" -j 2 -k --jsonl "$T/tls-k-$m.jsonl" "${tls3[@]}"
+  check_eq "$(jq -r 'select(.status == 200 and .error == null) | .url' "$T/tls-k-$m.jsonl" | wc -l)" 3 "$m: -k records"
+  check_eq "$(jq -r --arg u "$TLS_BASE/about.html" 'select(.url == $u) | .sha256' "$T/tls-k-$m.jsonl")" \
+    "$(sha "$SITE/about.html")" "$m: -k body"
+done
+# crawl shares the options: robots.txt, pages and links over https.
+run_gather 1 crawl --cacert "$TLS_CA" -l 1 --jsonl "$T/tls-crawl.jsonl" "$TLS_BASE/index.html"
+jq -e -s --arg b "$TLS_BASE/" 'length > 10 and all(.[]; .url | startswith($b))' "$T/tls-crawl.jsonl" >/dev/null ||
+  fail "crawl --cacert: not the site's links over https: $(jq -c '[.url, .status]' "$T/tls-crawl.jsonl")"
+check_eq "$(jq -r 'select(.status != 200) | [.url, .error] | @tsv' "$T/tls-crawl.jsonl")" \
+  "$TLS_BASE/missing-page.html	HTTP 404" "crawl --cacert: failures"
+run_gather 1 crawl -l 1 --jsonl "$T/tls-crawl-bad.jsonl" "$TLS_BASE/index.html"
+grep -q 'robots.txt unavailable (SSL certificate problem' "$T/stderr" || fail "crawl without --cacert: $(cat "$T/stderr")"
+run_gather 0 crawl -k -l 0 --jsonl "$T/tls-crawl-k.jsonl" "$TLS_BASE/about.html"
+check_eq "$(jq -r '.status' "$T/tls-crawl-k.jsonl")" 200 "crawl -k"
 
 # ---- conditional requests: --since ----
 urls > "$T/urls.txt"
