@@ -324,12 +324,13 @@ static int push_str(char ***v, size_t *n, char *s)
     return 0;
 }
 
+/* Adds the field spec "NAME=XPATH" of option opt (its long name). */
 static int add_field(gather_opts *o, const char *opt, char *spec, char *err,
                      size_t errlen)
 {
     char *eq = strchr(spec, '=');
     if (!eq || eq == spec || !eq[1])
-        return cli_fail(err, errlen, "%s wants NAME=XPATH, got '%s'", opt,
+        return cli_fail(err, errlen, "--%s wants NAME=XPATH, got '%s'", opt,
                         spec);
     parse_field *f = realloc(o->fields, (o->n_fields + 1) * sizeof *f);
     if (!f)
@@ -340,10 +341,10 @@ static int add_field(gather_opts *o, const char *opt, char *spec, char *err,
     f[o->n_fields].expr = eq + 1;
     for (size_t i = 0; i < o->n_fields; i++)
         if (!strcmp(f[i].name, spec))
-            return cli_fail(err, errlen, "%s '%s' given twice", opt, spec);
+            return cli_fail(err, errlen, "--%s '%s' given twice", opt, spec);
     char why[256];
     if (parse_xpath_check(eq + 1, why, sizeof why))
-        return cli_fail(err, errlen, "%s %s: %s", opt, spec, why);
+        return cli_fail(err, errlen, "--%s %s: %s", opt, spec, why);
     o->n_fields++;
     return 0;
 }
@@ -522,9 +523,8 @@ int cli_parse_get(int argc, char **argv, int crawl, gather_opts *o,
             o->no_parse = 1;
             break;
         case OPT_XPATH:
-            if (add_field(o, strstr(argv[optind - 1], "--f") ? "--field"
-                                                             : "--xpath",
-                          optarg, err, errlen))
+            /* Messages name the option as given: --field or --xpath. */
+            if (add_field(o, long_opts[li].name, optarg, err, errlen))
                 return EXIT_USAGE;
             break;
         case OPT_MAX_PARSE:
@@ -690,7 +690,6 @@ int cli_parse_get(int argc, char **argv, int crawl, gather_opts *o,
             return cli_fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    (void)li;
     o->urls = argv + optind;
     o->n_urls = argc - optind;
     if (crawl) {

@@ -334,31 +334,6 @@ static void fetch_sitemap(crawl *c, const char *url, int level)
     free(locs.v);
 }
 
-/* The robots.txt URL of the site of url: "scheme://host[:port]/robots.txt". */
-static char *robots_url(const char *url)
-{
-    const char *p = strstr(url, "://");
-    if (!p)
-        return NULL;
-    p += 3;
-    size_t n = (size_t)(p - url) + strcspn(p, "/?#");
-    char *out = malloc(n + sizeof "/robots.txt");
-    if (out) {
-        memcpy(out, url, n);
-        strcpy(out + n, "/robots.txt");
-    }
-    return out;
-}
-
-/* The path and query of a normalised URL, for robots.txt rules. */
-static const char *path_of(const char *url)
-{
-    const char *p = strstr(url, "://");
-    p = p ? p + 3 : url;
-    p += strcspn(p, "/?#");
-    return p;
-}
-
 static const robots_entry *robots_for(const crawl *c, const char *host)
 {
     uint64_t idx;
@@ -376,7 +351,8 @@ static void on_new_host(void *ctx, const char *host, const char *url)
     if (c->r->o->no_robots)
         return;
     robots_entry *v = realloc(c->robots, (c->n_robots + 1) * sizeof *v);
-    char *rurl = robots_url(url);
+    char *rurl = NULL;
+    fetch_url_resolve(url, "/robots.txt", &rurl);
     if (!v || !rurl ||
         fpset_add(c->robots_of, fpset_key(host), c->n_robots) < 0) {
         if (v)
@@ -431,7 +407,11 @@ static int on_admit(void *ctx, const char *host, const sched_entry *en)
 {
     crawl *c = ctx;
     const robots_entry *e = robots_for(c, host);
-    if (e && (e->deny_all || !parse_robots_allowed(e->rules, path_of(en->url)))) {
+    char *path = NULL;
+    int allowed = !e || (!e->deny_all && !fetch_url_path(en->url, &path) &&
+                         parse_robots_allowed(e->rules, path));
+    free(path);
+    if (!allowed) {
         c->disallowed++;
         if (en->seed)
             /* A seed the user named: say why it was not fetched. */
@@ -444,8 +424,31 @@ static int on_admit(void *ctx, const char *host, const sched_entry *en)
         c->over_max++;
         return 0;
     }
+    /* Handed out from here: crawl_done() needs its depth back. */
+    uint64_t v = (uint64_t)en->depth * 2 + (en->requisite ? 1 : 0);
+    if (fpset_add(c->flying, fpset_key(en->url), v) < 0) {
+        report_error(c->r->rep, en->url, "out of memory: URL dropped");
+        c->r->out_error = 1;
+        return 0;
+    }
     c->admitted++;
     return 1;
+}
+
+/* Queues what a page at depth found: its links one deeper, its images
+ * (with --requisites) at its own depth. NULL entries (a reply cut short)
+ * are skipped. */
+static void queue_found(crawl *c, char *const *found, size_t nl, size_t ni,
+                        int depth)
+{
+    for (size_t i = 0; i < nl + ni; i++) {
+        if (!found[i])
+            continue;
+        if (i < nl)
+            consider(c, found[i], depth + 1, 0, 0);
+        else if (c->r->o->requisites)
+            consider(c, found[i], depth, 1, 0);
+    }
 }
 
 /* The links of a page recorded by an earlier run (the journal) or by the
@@ -456,13 +459,9 @@ static void expand_recorded(crawl *c, const sched_entry *e, const char *line)
     size_t nl = 0, ni = 0;
     if (!line || record_found(line, &found, &nl, &ni))
         return;
-    for (size_t i = 0; i < nl + ni; i++) {
-        if (i < nl)
-            consider(c, found[i], e->depth + 1, 0, 0);
-        else if (c->r->o->requisites)
-            consider(c, found[i], e->depth, 1, 0);
+    queue_found(c, found, nl, ni, e->depth);
+    for (size_t i = 0; i < nl + ni; i++)
         free(found[i]);
-    }
     free(found);
 }
 
@@ -615,12 +614,6 @@ void crawl_free(crawl *c)
     free(c);
 }
 
-int crawl_flying(crawl *c, const sched_entry *e)
-{
-    uint64_t v = (uint64_t)e->depth * 2 + (e->requisite ? 1 : 0);
-    return fpset_add(c->flying, fpset_key(e->url), v) < 0 ? -1 : 0;
-}
-
 void crawl_done(crawl *c, const run_outcome *oc)
 {
     uint64_t v;
@@ -630,15 +623,7 @@ void crawl_done(crawl *c, const run_outcome *oc)
     fpset_del(c->flying, k);
     if (oc->interrupted)
         return;
-    int depth = (int)(v / 2);
-    for (size_t i = 0; i < oc->n_links + oc->n_images; i++) {
-        if (!oc->found[i])
-            continue;
-        if (i < oc->n_links)
-            consider(c, oc->found[i], depth + 1, 0, 0);
-        else if (c->r->o->requisites)
-            consider(c, oc->found[i], depth, 1, 0);
-    }
+    queue_found(c, oc->found, oc->n_links, oc->n_images, (int)(v / 2));
 }
 
 void crawl_report(const crawl *c, void *file, void *stats)

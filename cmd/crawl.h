@@ -31,9 +31,6 @@ void crawl_free(crawl *c);
 /* Gives the crawl the scheduler its run created from so. */
 void crawl_attach(crawl *c, sched *s);
 
-/* Notes that e was handed out; 0, or -1 when out of memory. */
-int crawl_flying(crawl *c, const sched_entry *e);
-
 /* A URL handed out has its outcome: queues what it found. */
 void crawl_done(crawl *c, const run_outcome *oc);
 

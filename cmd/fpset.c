@@ -54,7 +54,8 @@ static int grow(fpset *s)
 {
     size_t cap = s->cap ? s->cap * 2 : 1024;
     fpset t = {calloc(cap, sizeof *t.keys), NULL, cap, 0, s->with_values};
-    if (!t.keys || (s->with_values && !(t.values = calloc(cap, sizeof *t.values)))) {
+    if (!t.keys ||
+        (s->with_values && !(t.values = calloc(cap, sizeof *t.values)))) {
         free(t.keys);
         return -1;
     }

@@ -384,11 +384,6 @@ int run_take(run *r, const char **url, int *eof)
         return 0;
     }
     int rc = sched_take(r->sched, fetch_now_ms(), &r->cur, &wait);
-    if (rc == 1 && r->crawl && crawl_flying(r->crawl, &r->cur)) {
-        free(r->cur.url);
-        r->cur.url = NULL;
-        rc = -2;
-    }
     if (rc == 1) {
         r->taken++;
         *url = r->cur.url;
@@ -576,15 +571,17 @@ static void journal_line(run *r, const char *url, const char *record)
     fetch_result res = {.url = (char *)url};
     if (r->journal_fd < 0 || !url)
         return;
-    char *line = r->crawl && record ? strdup(record)
-                                    : record_json(&res, NULL, NULL, NULL);
+    char *own = NULL;
+    const char *line = r->crawl && record
+                           ? record
+                           : (own = record_json(&res, NULL, NULL, NULL));
     if (!line || write_line(r->journal_fd, line)) {
         report_error(r->rep, "journal", line ? strerror(errno)
                                              : "out of memory");
         close(r->journal_fd);
         r->journal_fd = -1;
     }
-    free(line);
+    free(own);
 }
 
 /* Writes the record of a URL and accounts for it. */
@@ -630,7 +627,7 @@ static void emit(run *r, const run_outcome *oc, const char *line)
 void run_emit(run *r, const run_outcome *oc, const char *line)
 {
     if (oc->url) {
-        sched_done(r->sched, oc->url, oc->throttled, fetch_now_ms());
+        sched_done(r->sched, oc->url, oc->throttled);
         if (r->crawl)
             crawl_done(r->crawl, oc);
     }

@@ -251,11 +251,10 @@ int sched_take(sched *s, double now, sched_entry *out, double *wait_ms)
     }
 }
 
-void sched_done(sched *s, const char *url, int throttled, double now)
+void sched_done(sched *s, const char *url, int throttled)
 {
     char kb[HOST_KEY_MAX];
     host *h = host_find(s, key_of(url, kb), 0);
-    (void)now;
     s->inflight--;
     s->dry = 0; /* a crawl may have found more */
     if (!h)

@@ -64,7 +64,7 @@ void sched_free(sched *s);
 int sched_take(sched *s, double now, sched_entry *out, double *wait_ms);
 
 /* A URL handed out has finished; throttled counts its 429 answers. */
-void sched_done(sched *s, const char *url, int throttled, double now);
+void sched_done(sched *s, const char *url, int throttled);
 
 /* Sets a host's own minimum interval (a robots.txt Crawl-delay). */
 void sched_host_delay(sched *s, const char *host, double ms);

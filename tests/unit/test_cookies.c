@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fetch/fetch.h"
+#include "unit_cases.h"
 
 typedef struct dir {
     char path[64];
@@ -170,19 +171,6 @@ static void test_no_jar(void **state)
     fetch_share_free(s);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return fetch_global_init();
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    fetch_global_cleanup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,5 +179,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_jars, setup, teardown),
         cmocka_unit_test(test_no_jar),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, unit_global_setup,
+                                  unit_global_teardown);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fetch/fetch.h"
+#include "unit_cases.h"
 
 #define NAME_CAP 4096
 
@@ -460,19 +461,6 @@ static void test_hostile_urls_give_safe_names(void **state)
     assert_true(named_resolved > rounds / 2);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return fetch_global_init();
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    fetch_global_cleanup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,5 +477,6 @@ int main(void)
         cmocka_unit_test(test_cut_keeps_utf8_whole),
         cmocka_unit_test(test_hostile_urls_give_safe_names),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, unit_global_setup,
+                                  unit_global_teardown);
 }

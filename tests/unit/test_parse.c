@@ -33,20 +33,6 @@ static int resolve_cb(void *ctx, const char *base, char *const *refs,
 
 /* Both groups use these. curl counts its inits and xmlInitParser() may run
  * twice, but libxml2 must be cleaned up only once, at the very end. */
-static int group_setup(void **state)
-{
-    (void)state;
-    parse_global_init();
-    return fetch_global_init();
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    fetch_global_cleanup();
-    return 0;
-}
-
 /* ---- the data cases ---- */
 
 /* Parses html as the program does and returns the record parsed back into
@@ -527,13 +513,15 @@ int main(void)
         cmocka_unit_test(test_xpath_check_agrees_with_eval),
         cmocka_unit_test(test_xpath_field_error),
     };
-    int failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
+    int failed = cmocka_run_group_tests(tests, unit_global_setup,
+                                        unit_global_teardown);
 
     /* One test per case file, named after it. */
     failed += unit_run_cases("parse_cases", CASES, ".html", 12, run_case,
-                             group_setup, group_teardown);
+                             unit_global_setup, unit_global_teardown);
     failed += unit_run_cases("field_cases", CASES "/fields", ".fields", 6,
-                             run_field_case, group_setup, group_teardown);
+                             run_field_case, unit_global_setup,
+                             unit_global_teardown);
     parse_global_cleanup();
     return failed ? 1 : 0;
 }

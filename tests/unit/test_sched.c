@@ -71,16 +71,16 @@ static void test_per_host_cap(void **state)
     assert_null(take(sc, 0, &wait));
     assert_true(wait < 0); /* not before a transfer ends */
     assert_int_equal(sched_inflight(sc), 3);
-    sched_done(sc, u1, 0, 1);
+    sched_done(sc, u1, 0);
     char *u4 = take(sc, 1, NULL);
     assert_string_equal(u4, "http://a.test/3");
-    sched_done(sc, u2, 0, 1);
+    sched_done(sc, u2, 0);
     /* The same host, however it is spelled. */
     char *u5 = take(sc, 1, NULL);
     assert_string_equal(u5, "http://A.TEST:80/4");
-    sched_done(sc, u3, 0, 2);
-    sched_done(sc, u4, 0, 2);
-    sched_done(sc, u5, 0, 2);
+    sched_done(sc, u3, 0);
+    sched_done(sc, u4, 0);
+    sched_done(sc, u5, 0);
     assert_int_equal(take(sc, 3, NULL) == NULL, 1);
     sched_entry e;
     double w;
@@ -143,10 +143,10 @@ static void test_throttled(void **state)
     for (int i = 0; i < 4; i++)
         assert_non_null(got[i] = take(sc, 0, NULL));
     assert_null(take(sc, 0, NULL)); /* the cap of 4 */
-    sched_done(sc, got[0], 1, 10);  /* throttled: cap 2, 3 still in flight */
+    sched_done(sc, got[0], 1);  /* throttled: cap 2, 3 still in flight */
     assert_null(take(sc, 10, NULL));
-    sched_done(sc, got[1], 0, 20);
-    sched_done(sc, got[2], 0, 20);
+    sched_done(sc, got[1], 0);
+    sched_done(sc, got[2], 0);
     /* 1 in flight, cap back to 4 after two good answers, but the penalty
      * (500 ms, halved twice: 125 ms) spaces the next start. */
     double wait;

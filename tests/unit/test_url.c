@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "fetch/fetch.h"
+#include "unit_cases.h"
 
 #define PAGE "http://example.com/dir/page.html"
 
@@ -391,19 +392,6 @@ static void test_path(void **state)
     }
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return fetch_global_init();
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    fetch_global_cleanup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,5 +408,6 @@ int main(void)
         cmocka_unit_test(test_host),
         cmocka_unit_test(test_path),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, unit_global_setup,
+                                  unit_global_teardown);
 }

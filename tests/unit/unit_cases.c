@@ -1,7 +1,9 @@
 /* unit_cases: finds the case files of a directory and runs one cmocka
- * test per case; reads files whole. */
+ * test per case; reads files whole; the global fixtures. */
 #define _GNU_SOURCE
 #include "unit_cases.h"
+#include "../../fetch/fetch.h"
+#include "../../parse/parse.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -94,4 +96,18 @@ int unit_run_cases(const char *group, const char *dir, const char *ext,
     free(names);
     free(cases);
     return failed;
+}
+
+int unit_global_setup(void **state)
+{
+    (void)state;
+    parse_global_init();
+    return fetch_global_init();
+}
+
+int unit_global_teardown(void **state)
+{
+    (void)state;
+    fetch_global_cleanup();
+    return 0;
 }

@@ -1,5 +1,5 @@
-/* unit_cases: what the unit tests share to run parser cases kept as data
- * files, one cmocka test per case. Test code only: it asserts nothing and
+/* unit_cases: what the unit tests share: running parser cases kept as data
+ * files, one cmocka test per case, and the global fixtures. Test code only: it asserts nothing and
  * leaves failing to the caller. */
 #ifndef GATHER_UNIT_CASES_H
 #define GATHER_UNIT_CASES_H
@@ -21,5 +21,10 @@ char *unit_slurp(const char *path, size_t *len);
 int unit_run_cases(const char *group, const char *dir, const char *ext,
                    size_t min, CMUnitTestFunction fn, CMFixtureFunction setup,
                    CMFixtureFunction teardown);
+
+/* Group fixtures of the tests that call into fetch/ and parse/: their
+ * global initialisation, as main() does it, and its cleanup. */
+int unit_global_setup(void **state);
+int unit_global_teardown(void **state);
 
 #endif
