@@ -66,8 +66,7 @@ static int since_validators(void *ctx, const char *url, char **etag,
 static int resolve_cb(void *ctx, const char *base, char *const *refs,
                       size_t n, char **out)
 {
-    (void)ctx;
-    return fetch_url_resolve_all(base, refs, n, out);
+    return fetch_url_resolve_all(base, refs, n, out, ctx);
 }
 
 static int get_pull(void *ctx, int block, sched_entry *out);
@@ -189,6 +188,12 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
     }
     if (o->input && !(r->in = urllist_open(o->input, err, errlen)))
         return -1;
+    /* The link memo: 16,384 entries of at most 4 MiB in all, so a page's
+     * links are mostly in it on a site of thousands of pages and memory
+     * stays flat; without it links still resolve, only slower. Made after
+     * the checks above, which return without run_close(). */
+    r->links = fetch_url_memo_new(16384, 4u << 20);
+    r->po.resolve_ctx = r->links;
     if (o->since) {
         /* Recorded URLs are skipped: the new records must go elsewhere. */
         struct stat a, b;
@@ -293,6 +298,9 @@ void run_close(run *r)
         fetch_share_free(r->cookies);
         r->cookies = NULL;
     }
+    fetch_url_memo_free(r->links);
+    r->links = NULL;
+    r->po.resolve_ctx = NULL;
     urllist_close(r->in);
     r->in = NULL;
     if (r->jsonl_fd > 1) {

@@ -104,6 +104,8 @@ typedef struct run {
     long parsed;              /* pages parsed so far */
     report *rep;              /* owned */
     int out_error;            /* writing records (or the cookie jar) failed */
+    fetch_url_memo *links;    /* owned; the resolutions of links already
+                                 seen (po.resolve_ctx points to it) */
     fetch_share *cookies;     /* owned; with --cookie-jar, the cookie store
                                  every transfer of the run shares (fo.share
                                  points to it) */

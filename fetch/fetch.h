@@ -216,11 +216,24 @@ int fetch_loop_poll(fetch_loop *l, int timeout_ms, fetch_done_fn done,
  * Thread-safe. */
 int fetch_url_resolve(const char *base, const char *ref, char **out);
 
+/* A memo of resolutions for fetch_url_resolve_all(). The pages of a site
+ * link to the same URLs over and over, and a path reference resolved
+ * against one directory always gives the same URL, so a memo turns most
+ * resolutions into a lookup. It holds at most max_entries entries and
+ * about max_bytes of strings, and starts again empty when full. One memo
+ * may serve every thread of a process (it locks). NULL when out of
+ * memory; fetch_url_memo_free(NULL) does nothing. */
+typedef struct fetch_url_memo fetch_url_memo;
+fetch_url_memo *fetch_url_memo_new(size_t max_entries, size_t max_bytes);
+void fetch_url_memo_free(fetch_url_memo *m);
+
 /* Resolves every refs[i] against base (parsed once): out[i] is a malloced
  * absolute URL, or NULL when refs[i] is malformed or not http(s) (or base
- * is malformed). Returns 0, or FETCH_ENOMEM with every out[i] NULL. */
+ * is malformed), exactly as fetch_url_resolve() would give it. m (may be
+ * NULL) remembers results across calls. Returns 0, or FETCH_ENOMEM with
+ * every out[i] NULL. Thread-safe. */
 int fetch_url_resolve_all(const char *base, char *const *refs, size_t n,
-                          char **out);
+                          char **out, fetch_url_memo *m);
 
 /* The canonical form of an absolute http(s) URL, for telling URLs apart:
  * scheme and host in lower case (an IPv6 address in its RFC 5952 form;

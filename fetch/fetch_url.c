@@ -5,6 +5,8 @@
 #include "fetch_int.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,16 +66,16 @@ static char *clean_ref(const char *ref)
 
 #define RESOLVE_FLAGS (CURLU_ALLOW_SPACE | CURLU_URLENCODE)
 
-/* Resolves ref against b (a parsed base, or NULL when ref must be
- * absolute) into a malloced URL in *out. */
-static int resolve_with(const CURLU *b, const char *ref, char **out)
+/* Resolves cref (a reference clean_ref() has cleaned) against b (a parsed
+ * base, or NULL when cref must be absolute) into a malloced URL in *out. */
+static int resolve_clean(const CURLU *b, const char *cref, char **out)
 {
     int result = FETCH_EURL;
-    char *s = NULL, *cref = NULL;
+    char *s = NULL;
     CURLU *u = b ? curl_url_dup((CURLU *)b) : curl_url();
 
     *out = NULL;
-    if (!u || !(cref = clean_ref(ref))) {
+    if (!u) {
         result = FETCH_ENOMEM;
         goto out;
     }
@@ -99,8 +101,19 @@ static int resolve_with(const CURLU *b, const char *ref, char **out)
     result = *out ? FETCH_OK : FETCH_ENOMEM;
 out:
     curl_free(s);
-    free(cref);
     curl_url_cleanup(u);
+    return result;
+}
+
+/* As resolve_clean(), for a reference as written. */
+static int resolve_with(const CURLU *b, const char *ref, char **out)
+{
+    char *cref = clean_ref(ref);
+    *out = NULL;
+    if (!cref)
+        return FETCH_ENOMEM;
+    int result = resolve_clean(b, cref, out);
+    free(cref);
     return result;
 }
 
@@ -131,17 +144,212 @@ int fetch_url_resolve(const char *base, const char *ref, char **out)
     return result;
 }
 
+/* ---- the resolution memo ---- */
+
+/* One remembered resolution: key is "DIR\0REF" (keylen bytes in all), url
+ * the result or NULL when REF resolves to nothing. */
+typedef struct memo_slot {
+    uint64_t hash;
+    char *key;       /* owned; NULL: the slot is empty */
+    size_t keylen;
+    char *url;       /* owned, or NULL */
+} memo_slot;
+
+struct fetch_url_memo {
+    pthread_mutex_t lock;
+    memo_slot *slots; /* owned; cap slots, at most half of them used */
+    size_t cap, n, max, bytes, max_bytes;
+};
+
+fetch_url_memo *fetch_url_memo_new(size_t max_entries, size_t max_bytes)
+{
+    fetch_url_memo *m = calloc(1, sizeof *m);
+    size_t cap = 16;
+    while (cap < max_entries * 2)
+        cap *= 2;
+    if (!m || !(m->slots = calloc(cap, sizeof *m->slots)) ||
+        pthread_mutex_init(&m->lock, NULL)) {
+        if (m)
+            free(m->slots);
+        free(m);
+        return NULL;
+    }
+    m->cap = cap;
+    m->max = max_entries;
+    m->max_bytes = max_bytes;
+    return m;
+}
+
+/* Forgets every entry. Called with the lock held. */
+static void memo_clear(fetch_url_memo *m)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        free(m->slots[i].key);
+        free(m->slots[i].url);
+    }
+    memset(m->slots, 0, m->cap * sizeof *m->slots);
+    m->n = m->bytes = 0;
+}
+
+void fetch_url_memo_free(fetch_url_memo *m)
+{
+    if (!m)
+        return;
+    memo_clear(m);
+    free(m->slots);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+/* FNV-1a over the key's bytes. */
+static uint64_t memo_hash(const char *key, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The slot of key: the one holding it, or the empty one it would go in. */
+static memo_slot *memo_find(fetch_url_memo *m, const char *key, size_t len,
+                            uint64_t h)
+{
+    size_t i = (size_t)h & (m->cap - 1);
+    for (;; i = (i + 1) & (m->cap - 1)) {
+        memo_slot *s = &m->slots[i];
+        if (!s->key || (s->hash == h && s->keylen == len &&
+                        !memcmp(s->key, key, len)))
+            return s;
+    }
+}
+
+/* Looks key up: returns 1 and a malloced copy of its URL (or NULL) in
+ * *out when it is known, 0 when not, -1 when out of memory. */
+static int memo_get(fetch_url_memo *m, const char *key, size_t len,
+                    uint64_t h, char **out)
+{
+    int found = 0;
+    *out = NULL;
+    pthread_mutex_lock(&m->lock);
+    memo_slot *s = memo_find(m, key, len, h);
+    if (s->key) {
+        found = 1;
+        if (s->url && !(*out = strdup(s->url)))
+            found = -1;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return found;
+}
+
+/* Remembers key -> url (url may be NULL; both are copied). A full memo
+ * starts again empty, so its memory stays within its bounds. Failing to
+ * remember is harmless: the next page resolves the reference again. */
+static void memo_put(fetch_url_memo *m, const char *key, size_t len,
+                     uint64_t h, const char *url)
+{
+    size_t cost = len + (url ? strlen(url) + 1 : 0);
+    char *k = malloc(len), *u = url ? strdup(url) : NULL;
+    if (!k || (url && !u)) {
+        free(k);
+        free(u);
+        return;
+    }
+    memcpy(k, key, len);
+    pthread_mutex_lock(&m->lock);
+    if (m->n >= m->max || m->bytes + cost > m->max_bytes)
+        memo_clear(m);
+    memo_slot *s = memo_find(m, key, len, h);
+    if (s->key) { /* another thread got there first */
+        free(k);
+        free(u);
+    } else {
+        *s = (memo_slot){h, k, len, u};
+        m->n++;
+        m->bytes += cost;
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* The part of base that the resolution of a path reference depends on:
+ * its URL as curl writes it, without query and fragment and cut after the
+ * path's last '/' ("http://h:8080/a/b?q" -> "http://h:8080/a/"). curl 7.88
+ * joins a relative path onto the base URL's text, where a '/' inside a
+ * fragment or user name would count, so a base with either gets NULL:
+ * its references are not remembered. Malloced. */
+static char *base_dir(const CURLU *b)
+{
+    CURLU *d = curl_url_dup((CURLU *)b);
+    char *part = NULL, *url = NULL, *dir = NULL;
+    if (!d)
+        return NULL;
+    if (curl_url_get(d, CURLUPART_FRAGMENT, &part, 0) != CURLUE_NO_FRAGMENT ||
+        curl_url_get(d, CURLUPART_USER, &part, 0) != CURLUE_NO_USER ||
+        curl_url_get(d, CURLUPART_PASSWORD, &part, 0) != CURLUE_NO_PASSWORD ||
+        curl_url_set(d, CURLUPART_QUERY, NULL, 0) != CURLUE_OK ||
+        curl_url_get(d, CURLUPART_URL, &url, 0) != CURLUE_OK)
+        goto out;
+    char *sep = strstr(url, "://");
+    char *slash = sep ? strrchr(sep + 3, '/') : NULL;
+    if (slash && (dir = strdup(url)))
+        dir[slash - url + 1] = '\0';
+out:
+    curl_free(part);
+    curl_free(url);
+    curl_url_cleanup(d);
+    return dir;
+}
+
+/* Resolves ref against b through memo m: a path reference resolved before
+ * against the same directory (dir) is copied from m, any other is resolved
+ * and, unless it depends on more of the base than dir ("", "#f", "?q"),
+ * remembered. */
+static int resolve_memo(fetch_url_memo *m, const CURLU *b, const char *dir,
+                        const char *ref, char **out)
+{
+    char *cref = clean_ref(ref), *key = NULL;
+    int result = FETCH_ENOMEM;
+    *out = NULL;
+    if (!cref)
+        return FETCH_ENOMEM;
+    if (cref[0] == '\0' || cref[0] == '#' || cref[0] == '?') {
+        result = resolve_clean(b, cref, out);
+        goto out;
+    }
+    size_t dlen = strlen(dir), rlen = strlen(cref), len = dlen + 1 + rlen;
+    if (!(key = malloc(len)))
+        goto out;
+    memcpy(key, dir, dlen + 1);
+    memcpy(key + dlen + 1, cref, rlen);
+    uint64_t h = memo_hash(key, len);
+    int known = memo_get(m, key, len, h, out);
+    if (known) {
+        result = known > 0 ? FETCH_OK : FETCH_ENOMEM;
+        goto out;
+    }
+    result = resolve_clean(b, cref, out);
+    if (result != FETCH_ENOMEM)
+        memo_put(m, key, len, h, *out);
+out:
+    free(key);
+    free(cref);
+    return result;
+}
+
 int fetch_url_resolve_all(const char *base, char *const *refs, size_t n,
-                          char **out)
+                          char **out, fetch_url_memo *m)
 {
     CURLU *b;
+    char *dir = NULL;
     int result = parse_base(base, &b);
     for (size_t i = 0; i < n; i++)
         out[i] = NULL;
     if (result == FETCH_EURL)
         return FETCH_OK; /* a bad base: nothing resolves */
+    if (result == FETCH_OK && m && n > 1)
+        dir = base_dir(b);
     for (size_t i = 0; i < n && result == FETCH_OK; i++) {
-        int rc = resolve_with(b, refs[i], &out[i]);
+        int rc = dir ? resolve_memo(m, b, dir, refs[i], &out[i])
+                     : resolve_with(b, refs[i], &out[i]);
         if (rc == FETCH_ENOMEM)
             result = rc;
     }
@@ -151,6 +359,7 @@ int fetch_url_resolve_all(const char *base, char *const *refs, size_t n,
             out[i] = NULL;
         }
     }
+    free(dir);
     curl_url_cleanup(b);
     return result;
 }

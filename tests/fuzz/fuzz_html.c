@@ -110,7 +110,7 @@ static int resolve_cb(void *ctx, const char *base, char *const *refs,
                       size_t n, char **out)
 {
     (void)ctx;
-    return fetch_url_resolve_all(base, refs, n, out);
+    return fetch_url_resolve_all(base, refs, n, out, NULL);
 }
 
 /* What record_json() must have made of s: JSON null, or s as valid UTF-8. */

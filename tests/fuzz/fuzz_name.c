@@ -155,7 +155,10 @@ static char *check_resolve(const char *base, const char *ref,
 
 /* Input: "base\0ref\0ref..." (up to MAX_REFS refs), or one ref with no
  * base. Each ref is named and resolved alone, then all at once with
- * fetch_url_resolve_all(), which must agree. */
+ * fetch_url_resolve_all(), which must agree: without a memo, and with one
+ * kept across inputs, so that a result remembered for one base and handed
+ * out for another shows as a difference. The memo is small, so it also
+ * empties itself often. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *base = NULL, *refs[MAX_REFS], *one[MAX_REFS], *all[MAX_REFS];
@@ -181,15 +184,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_naming(refs[i], small_cap);
         one[i] = check_resolve(base, refs[i], small_cap);
     }
-    if (fetch_url_resolve_all(base, refs, n, all) != FETCH_OK)
-        fail("resolve_all failed (only allowed when out of memory)", base,
-             NULL);
+    static fetch_url_memo *memo;
+    if (!memo && !(memo = fetch_url_memo_new(64, 1u << 16)))
+        fail("fetch_url_memo_new failed", NULL, NULL);
+    for (int with_memo = 0; with_memo < 2; with_memo++) {
+        if (fetch_url_resolve_all(base, refs, n, all,
+                                  with_memo ? memo : NULL) != FETCH_OK)
+            fail("resolve_all failed (only allowed when out of memory)",
+                 base, NULL);
+        for (size_t i = 0; i < n; i++) {
+            if ((one[i] == NULL) != (all[i] == NULL) ||
+                (one[i] && strcmp(one[i], all[i])))
+                fail(with_memo ? "resolve_all with a memo differs from "
+                                 "resolve"
+                               : "resolve_all differs from resolve",
+                     refs[i], all[i]);
+            free(all[i]);
+        }
+    }
     for (size_t i = 0; i < n; i++) {
-        if ((one[i] == NULL) != (all[i] == NULL) ||
-            (one[i] && strcmp(one[i], all[i])))
-            fail("resolve_all differs from resolve", refs[i], all[i]);
         free(one[i]);
-        free(all[i]);
         free(refs[i]);
     }
     free(base);

@@ -28,7 +28,7 @@ static int resolve_cb(void *ctx, const char *base, char *const *refs,
                       size_t n, char **out)
 {
     (void)ctx;
-    return fetch_url_resolve_all(base, refs, n, out);
+    return fetch_url_resolve_all(base, refs, n, out, NULL);
 }
 
 /* Both groups use these. curl counts its inits and xmlInitParser() may run

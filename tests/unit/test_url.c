@@ -52,6 +52,25 @@ static void expect_out(const char *what, int rc, char *out, int want_rc,
         fail_msg("%s:\n   got  [%s]\n   want [%s]", what, got, want);
 }
 
+/* One memo for every case of the file, so that each case also meets the
+ * results the cases before it left there. */
+static fetch_url_memo *memo;
+
+static int setup(void **state)
+{
+    memo = fetch_url_memo_new(16384, 1u << 20);
+    return memo ? unit_global_setup(state) : -1;
+}
+
+static int teardown(void **state)
+{
+    fetch_url_memo_free(memo);
+    return unit_global_teardown(state);
+}
+
+/* Checks c with fetch_url_resolve(), then with fetch_url_resolve_all()
+ * without and with the memo (twice: remembering, then remembered); the
+ * batch form gives NULL where the single one fails. */
 static void check(const resolve_case *c)
 {
     char what[2048];
@@ -60,6 +79,20 @@ static void check(const resolve_case *c)
     snprintf(what, sizeof what, "resolve(%s, \"%s\")",
              c->base ? c->base : "NULL", c->ref);
     expect_out(what, rc, out, c->rc, c->want, strcasecmp);
+    if (!c->base)
+        return;
+    for (int pass = 0; pass < 3; pass++) {
+        /* Two references, so that the memo is used at all. */
+        char *refs[2] = {(char *)c->ref, (char *)c->ref}, *all[2];
+        assert_int_equal(fetch_url_resolve_all(c->base, refs, 2, all,
+                                               pass ? memo : NULL),
+                         FETCH_OK);
+        snprintf(what, sizeof what, "resolve_all(%s, \"%s\", %s)", c->base,
+                 c->ref, pass ? "memo" : "no memo");
+        free(all[1]);
+        int got_rc = all[0] ? FETCH_OK : c->rc ? c->rc : FETCH_EURL;
+        expect_out(what, got_rc, all[0], c->rc, c->want, strcasecmp);
+    }
 }
 
 static void check_all(const resolve_case *cases, size_t n)
@@ -392,6 +425,65 @@ static void test_path(void **state)
     }
 }
 
+/* The memo hands out a result only for a base that would give the same
+ * one: each reference is resolved against bases that differ in one part,
+ * and every answer must be what fetch_url_resolve() says. */
+static void test_memo_keys(void **state)
+{
+    (void)state;
+    static const char *const bases[] = {
+        "http://example.com/dir/page.html",
+        "http://example.com/dir/other.html?q=1",
+        "http://example.com/dir/page.html?a/b",
+        "http://example.com/dir/page.html#frag/ment",
+        "http://example.com/dir/",
+        "http://example.com/dir",
+        "http://example.com/dir/sub/page.html",
+        "http://example.com:8080/dir/page.html",
+        "https://example.com/dir/page.html",
+        "http://EXAMPLE.com/dir/page.html",
+        "http://user@example.com/dir/page.html",
+        "http://u:p@example.com/dir/x/page.html",
+        "http://example.org/dir/page.html",
+        "http://example.com/dir/%7Efoo/page.html",
+        "http://example.com/dir/~foo/page.html",
+    };
+    static const char *const refs[] = {
+        "x.html", "./x.html", "../x.html", "../../../x.html", "/x.html",
+        "//other.example/x", "?q=2", "", "#top", ".", "..", "sub/",
+        "x y.html", " x.html ", "http://abs.example/p", "mailto:a@b",
+        "ftp://x/", "%2e%2e/x", "x.html#f/g", "x?y/z",
+    };
+    fetch_url_memo *m = fetch_url_memo_new(8, 1u << 16);
+    assert_non_null(m);
+    /* Twice over, so that the second round reads what the first left
+     * (the memo of 8 entries also empties itself along the way). */
+    for (int round = 0; round < 2; round++) {
+        for (size_t b = 0; b < sizeof bases / sizeof *bases; b++) {
+            size_t n = sizeof refs / sizeof *refs;
+            char *all[sizeof refs / sizeof *refs];
+            assert_int_equal(fetch_url_resolve_all(bases[b], (char **)refs, n,
+                                                   all, m),
+                             FETCH_OK);
+            for (size_t i = 0; i < n; i++) {
+                char *one = NULL, what[512];
+                fetch_url_resolve(bases[b], refs[i], &one);
+                snprintf(what, sizeof what, "memo: %s + \"%s\"", bases[b],
+                         refs[i]);
+                char got[1024], want[1024];
+                snprintf(got, sizeof got, "%s", all[i] ? all[i] : "(null)");
+                snprintf(want, sizeof want, "%s", one ? one : "(null)");
+                free(one);
+                free(all[i]);
+                if (strcmp(got, want))
+                    fail_msg("%s:\n   got  [%s]\n   want [%s]", what, got,
+                             want);
+            }
+        }
+    }
+    fetch_url_memo_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,7 +499,7 @@ int main(void)
         cmocka_unit_test(test_normalize_idempotent),
         cmocka_unit_test(test_host),
         cmocka_unit_test(test_path),
+        cmocka_unit_test(test_memo_keys),
     };
-    return cmocka_run_group_tests(tests, unit_global_setup,
-                                  unit_global_teardown);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }
