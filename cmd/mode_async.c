@@ -7,11 +7,36 @@
 #include "modes.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Bodies waiting to be parsed stop new transfers from starting above this
+ * many bytes: enough for a burst of -j pages of tens of KB, while a loop
+ * that cannot parse as fast as it fetches holds little more than this. */
+#define BACKLOG_BYTES (4u << 20)
+
+/* Transfers fetched but not yet parsed: a ring of cap entries. */
+typedef struct backlog {
+    fetch_xfer **x; /* owned, with the transfers in it */
+    size_t head, n, cap;
+    size_t bytes;   /* their bodies' bytes */
+} backlog;
 
 static void on_done(fetch_xfer *x, void *ctx)
 {
-    run_finish_xfer(ctx, x);
+    backlog *b = ctx;
+    b->x[(b->head + b->n++) % b->cap] = x;
+    b->bytes += fetch_xfer_result(x)->body_len;
+}
+
+/* Takes the oldest transfer out of b. */
+static fetch_xfer *backlog_take(backlog *b)
+{
+    fetch_xfer *x = b->x[b->head];
+    b->head = (b->head + 1) % b->cap;
+    b->n--;
+    b->bytes -= fetch_xfer_result(x)->body_len;
+    return x;
 }
 
 int mode_async(run *r)
@@ -21,18 +46,29 @@ int mode_async(run *r)
     fetch_writer *writer = NULL;
     fetch_loop *loop = NULL;
     int eof = 0, result = 0;
+    /* Parsing waits until the replacements of the transfers that just
+     * ended are on the wire: their requests then travel while the pages
+     * are parsed, instead of after a whole burst of them. Transfers start
+     * only while fewer than -j wait, so at most 2 x -j ever do. */
+    backlog b = {.cap = (size_t)jobs * 2 + 1};
 
+    if (!(b.x = calloc(b.cap, sizeof *b.x))) {
+        fprintf(stderr, "gather: out of memory\n");
+        return -1;
+    }
     if ((r->o->outdir && !r->fo.writer &&
          !(writer = fetch_writer_new(0, err, sizeof err))) ||
         !(loop = fetch_loop_new(jobs, err, sizeof err))) {
         fprintf(stderr, "gather: %s\n", err);
         fetch_writer_free(writer);
+        free(b.x);
         return -1;
     }
     if (writer)
         r->fo.writer = writer;
     for (;;) {
-        while (!eof && fetch_loop_active(loop) < jobs) {
+        while (!eof && fetch_loop_active(loop) < jobs &&
+               b.n < (size_t)jobs && b.bytes < BACKLOG_BYTES) {
             const char *url;
             if (!run_take(r, &url, &eof))
                 break;
@@ -42,16 +78,24 @@ int mode_async(run *r)
                 goto out;
             }
         }
-        if (eof && fetch_loop_active(loop) == 0)
+        if (eof && fetch_loop_active(loop) == 0 && b.n == 0)
             break;
-        if (fetch_loop_poll(loop, run_poll_ms(r, 200), on_done, r) < 0) {
+        /* With pages to parse, only look: new requests go out and
+         * finished transfers are collected, then one page is parsed. */
+        if (fetch_loop_poll(loop, b.n ? 0 : run_poll_ms(r, 200), on_done,
+                            &b) < 0) {
             perror("gather: epoll_wait");
             result = -1;
             goto out;
         }
+        if (b.n)
+            run_finish_xfer(r, backlog_take(&b));
         report_tick(r->rep);
     }
 out:
+    while (b.n) /* only after an error: recorded, never lost */
+        run_finish_xfer(r, backlog_take(&b));
+    free(b.x);
     fetch_loop_free(loop);
     if (writer) {
         r->fo.writer = NULL;

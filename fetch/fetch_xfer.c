@@ -410,6 +410,18 @@ static int take_validators(fetch_xfer *x)
     return 0;
 }
 
+/* Marks x done. Only the result is needed from here on: the handle and
+ * its buffers go now, not when the page has been parsed, which may be much
+ * later. The handle must not be in a multi handle. */
+static void settle(fetch_xfer *x)
+{
+    x->r.done_ms = fetch_now_ms();
+    x->done = 1;
+    if (x->easy)
+        curl_easy_cleanup(x->easy);
+    x->easy = NULL;
+}
+
 fetch_xfer *fetch_xfer_new(const fetch_opts *o, const char *url)
 {
     fetch_xfer *x = calloc(1, sizeof *x);
@@ -499,8 +511,7 @@ fetch_result *fetch_xfer_result(fetch_xfer *x)
 void fetch_xfer_fail(fetch_xfer *x, const char *msg)
 {
     set_error(x, "%s", msg);
-    x->r.done_ms = fetch_now_ms();
-    x->done = 1;
+    settle(x);
 }
 
 void fetch_xfer_mark_started(fetch_xfer *x)
@@ -776,6 +787,5 @@ void fetch_xfer_saved(fetch_xfer *x)
         x->r.body = NULL;
         x->r.body_len = 0;
     }
-    x->r.done_ms = fetch_now_ms();
-    x->done = 1;
+    settle(x);
 }
