@@ -55,17 +55,20 @@ for m in async threads procs hybrid; do
   # Both hosts were busy at once: the cap is per host, not global.
   check_eq "$(awk "$FIELD"'{ print field("h") }' "$LOG" | sort -u | wc -l)" 2 "$m: hosts"
 
-  # --delay 250: starts on one host at least 250 ms apart (the log has
-  # millisecond times; a 2 ms margin covers their rounding).
+  # --delay 250: starts on one host at least 250 ms apart. The margin of
+  # 5 ms covers the log's millisecond rounding (2 ms) and the gap between
+  # handing a request to curl, which the delay spaces, and its arrival: the
+  # first request of a host also opens the connection, which takes a few
+  # ms more under the sanitizers than the reused one after it.
   : > "$LOG"
   run_gather 0 get -m "$m" -j 8 --delay 250 --jitter 20 --jsonl "$T/c-$m.jsonl" \
     $(for i in 1 2 3 4 5; do echo "$BASE/about.html?n=$i"; done)
   wait_log 5
   gap=$(min_gap)
-  [ "$gap" -ge 248 ] || fail "$m: --delay 250 gave a gap of $gap ms"
+  [ "$gap" -ge 245 ] || fail "$m: --delay 250 gave a gap of $gap ms"
 done
 
-# A crawl obeys Crawl-delay from robots.txt the same way.
+# A crawl obeys Crawl-delay from robots.txt the same way (same margin).
 printf 'User-agent: *\nCrawl-delay: 0.3\n' > "$T/root/robots.txt"
 : > "$LOG"
 run_gather 0 crawl -j 8 --depth 1 --jsonl "$T/d.jsonl" "$BASE/docs/index.html"
@@ -73,5 +76,5 @@ n=$(jq -s length "$T/d.jsonl")
 [ "$n" -ge 3 ] || fail "Crawl-delay crawl fetched too little"
 wait_log $((n + 1))
 gap=$(min_gap)
-[ "$gap" -ge 298 ] || fail "Crawl-delay 0.3 gave a gap of $gap ms"
+[ "$gap" -ge 295 ] || fail "Crawl-delay 0.3 gave a gap of $gap ms"
 echo "politeness ok: per-host cap, delay and Crawl-delay in the log"
