@@ -7,6 +7,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The length of the valid UTF-8 sequence at p[i] (of n bytes), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t i, size_t n)
+{
+    unsigned c = p[i];
+    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2
+                           : c >= 0xE0 && c <= 0xEF   ? 3
+                           : c >= 0xF0 && c <= 0xF4   ? 4
+                                                      : 0;
+    if (!len || i + len > n)
+        return 0;
+    for (size_t k = 1; k < len; k++)
+        if ((p[i + k] & 0xC0) != 0x80)
+            return 0;
+    /* No overlongs (E0 80..9F, F0 80..8F), no surrogates (ED A0..BF) and
+     * nothing past U+10FFFF (F4 90..). */
+    if ((c == 0xE0 && p[i + 1] < 0xA0) || (c == 0xED && p[i + 1] >= 0xA0) ||
+        (c == 0xF0 && p[i + 1] < 0x90) || (c == 0xF4 && p[i + 1] >= 0x90))
+        return 0;
+    return len;
+}
+
+/* True when s[0..n) is valid UTF-8 already. */
+static int utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0, len; i < n; i += len)
+        if (!(len = p[i] < 0x80 ? 1 : utf8_len(p, i, n)))
+            return 0;
+    return 1;
+}
+
 char *record_utf8(const char *s, size_t n, size_t *outlen)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -16,24 +47,8 @@ char *record_utf8(const char *s, size_t n, size_t *outlen)
     if (!out)
         return NULL;
     for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2
-                               : c >= 0xE0 && c <= 0xEF   ? 3
-                               : c >= 0xF0 && c <= 0xF4   ? 4
-                                                          : 0;
-        int ok = len && i + len <= n;
-        for (size_t k = 1; ok && k < len; k++)
-            ok = (p[i + k] & 0xC0) == 0x80;
-        if (ok && len == 3) {
-            /* No overlongs (E0 80..9F) and no surrogates (ED A0..BF). */
-            ok = !(c == 0xE0 && p[i + 1] < 0xA0) &&
-                 !(c == 0xED && p[i + 1] >= 0xA0);
-        } else if (ok && len == 4) {
-            /* No overlongs (F0 80..8F) and nothing past U+10FFFF. */
-            ok = !(c == 0xF0 && p[i + 1] < 0x90) &&
-                 !(c == 0xF4 && p[i + 1] >= 0x90);
-        }
-        if (!ok) {
+        size_t len = utf8_len(p, i, n);
+        if (!len) {
             memcpy(out + o, "\xEF\xBF\xBD", 3);
             o += 3;
             i++;
@@ -54,8 +69,11 @@ static json_t *jstr(const char *s)
 {
     if (!s)
         return json_null();
-    size_t n;
-    char *u = record_utf8(s, strlen(s), &n);
+    size_t n = strlen(s);
+    /* Nearly every string is valid already: copied once, not twice. */
+    if (utf8_valid(s, n))
+        return json_stringn_nocheck(s, n);
+    char *u = record_utf8(s, n, &n);
     json_t *j = u ? json_stringn_nocheck(u, n) : NULL;
     free(u);
     return j;

@@ -496,6 +496,11 @@ static void test_json_hostile_strings(void **state)
         {"latin1 caf\xe9", "latin1 caf" FFFD},
         {"\xc0\xaf\xed\xa0\x80", FFFD FFFD FFFD FFFD FFFD},
         {"\xff\xfe\xfd", FFFD FFFD FFFD},
+        /* Valid-looking lead bytes that UTF-8 still forbids: an overlong,
+         * past U+10FFFF, a truncated sequence at the end. */
+        {"a\xe0\x80\x80", "a" FFFD FFFD FFFD},
+        {"\xf4\x90\x80\x80z", FFFD FFFD FFFD FFFD "z"},
+        {"ok\xe6\x97", "ok" FFFD FFFD},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         fetch_result r;
