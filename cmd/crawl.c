@@ -279,18 +279,11 @@ static fetch_xfer *fetch_aside(crawl *c, const char *url, size_t max)
  * sitemaps is known only once the root element has been read. */
 static int on_sitemap_loc(void *ctx, const char *loc)
 {
-    parse_strv *locs = ctx;
-    if (locs->n == locs->cap) {
-        size_t cap = locs->cap ? locs->cap * 2 : 64;
-        char **v = realloc(locs->v, cap * sizeof *v);
-        if (!v)
-            return 1;
-        locs->v = v;
-        locs->cap = cap;
-    }
-    if (!(locs->v[locs->n] = strdup(loc)))
+    char *s = strdup(loc);
+    if (!s || parse_strv_push(ctx, s)) {
+        free(s);
         return 1;
-    locs->n++;
+    }
     return 0;
 }
 
@@ -329,9 +322,8 @@ static void fetch_sitemap(crawl *c, const char *url, int level)
             consider(c, locs.v[i], 0, 0, 0);
             c->from_sitemaps += c->queued - before;
         }
-        free(locs.v[i]);
     }
-    free(locs.v);
+    parse_strv_clear(&locs);
 }
 
 static const robots_entry *robots_for(const crawl *c, const char *host)

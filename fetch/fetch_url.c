@@ -201,12 +201,15 @@ void fetch_url_memo_free(fetch_url_memo *m)
     free(m);
 }
 
-/* FNV-1a over the key's bytes. */
-static uint64_t memo_hash(const char *key, size_t len)
+/* 64-bit FNV-1a: the memo's hash, and a stable tag for save names that
+ * had to be shortened. */
+static unsigned long long fnv1a(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+    unsigned long long h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
     return h;
 }
 
@@ -320,7 +323,7 @@ static int resolve_memo(fetch_url_memo *m, const CURLU *b, const char *dir,
         goto out;
     memcpy(key, dir, dlen + 1);
     memcpy(key + dlen + 1, cref, rlen);
-    uint64_t h = memo_hash(key, len);
+    uint64_t h = fnv1a(key, len);
     int known = memo_get(m, key, len, h, out);
     if (known) {
         result = known > 0 ? FETCH_OK : FETCH_ENOMEM;
@@ -623,17 +626,6 @@ int fetch_url_path(const char *url, char **out)
 }
 
 /* ---- save names ---- */
-
-/* 64-bit FNV-1a: a stable tag for names that had to be shortened. */
-static unsigned long long fnv1a(const char *s, size_t n)
-{
-    unsigned long long h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 /* Appends src[0..n) to out as one safe path component: control bytes, '/',
  * '\\' are percent-encoded ('%' is kept, so names stay readable and

@@ -61,6 +61,13 @@ typedef struct parse_strv {
     size_t n, cap;
 } parse_strv;
 
+/* Appends s to v, which then owns it. Returns 0, or -1 when out of memory
+ * (s is then still the caller's). */
+int parse_strv_push(parse_strv *v, char *s);
+
+/* Frees every string of v and v's array, and zeroes v. */
+void parse_strv_clear(parse_strv *v);
+
 typedef struct parse_page {
     char *title;        /* owned; whitespace collapsed; NULL if none */
     char *description;  /* owned; meta description; NULL if none */
