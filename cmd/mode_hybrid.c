@@ -1,9 +1,11 @@
 /* mode_hybrid: the event loop does all network I/O in this process, a
  * pool of -P worker processes parses, and a writer thread does the disk
  * work so the loop never waits on it. A body travels to its worker as a
- * memfd (one copy, no pipe buffers). While 2 x P bodies wait for a worker
- * the loop starts no transfer, so at most 2 x P + j bodies are held and
- * memory stays flat whatever the length of the list. */
+ * memfd (one copy, no pipe buffers). Each worker holds its next body
+ * besides the one it parses, so it never waits for this process between
+ * pages. While 2 x P bodies wait for a worker the loop starts no transfer,
+ * so at most 4 x P + j bodies are held and memory stays flat whatever the
+ * length of the list. */
 #define _GNU_SOURCE
 #include "modes.h"
 #include "wire.h"
@@ -170,7 +172,7 @@ int mode_hybrid(run *r)
     if (procs < 1)
         procs = 1;
     /* Fork the workers first, before anything starts a thread. */
-    h.p = pool_new((int)procs, parse_task, r, &lim, err, sizeof err);
+    h.p = pool_new((int)procs, 2, parse_task, r, &lim, err, sizeof err);
     h.limit = 2 * (size_t)procs;
     /* Transfers already in flight when the limit is hit still land. */
     h.cap = h.limit + (size_t)jobs;

@@ -65,7 +65,7 @@ int mode_procs(run *r)
     double stop_at = 0;
 
     r->jar_frozen = 1;
-    p = pool_new((int)jobs, fetch_and_parse, r, &lim, err, sizeof err);
+    p = pool_new((int)jobs, 1, fetch_and_parse, r, &lim, err, sizeof err);
     if (!p) {
         fprintf(stderr, "gather: %s\n", err);
         return -1;

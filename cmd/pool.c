@@ -5,6 +5,7 @@
 #include "pool.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,17 +22,31 @@
 
 #define FRAME_MAX (1u << 30)
 
+/* A task handed to a worker. The one the worker runs (the head of its
+ * queue) needs only its tag; one still waiting in the socket keeps a copy
+ * of its request and descriptor, so that it can be sent again to the
+ * replacement if the worker dies before reaching it. */
+typedef struct task {
+    void *tag;         /* borrowed; comes back with the reply */
+    void *req;         /* owned; NULL for the head */
+    size_t len;
+    int fd;            /* owned dup; -1 for the head or when none */
+    int kept;          /* req and fd hold the copy */
+} task;
+
 typedef struct worker {
     pid_t pid;
     int sock;          /* owned; -1 when the slot is empty */
-    int busy;
-    void *tag;         /* borrowed; the task's tag */
-    double deadline;   /* monotonic s; 0: none */
+    task q[POOL_DEPTH_MAX]; /* sent and not answered, oldest first */
+    int head, nq;
+    double deadline;   /* the head's, monotonic s; 0: none */
     int overran;       /* killed for the wall-time limit */
 } worker;
 
 struct pool {
     int n;
+    int depth;         /* tasks a worker may hold */
+    int stopping;      /* pool_kill_busy(): queued tasks fail, not rerun */
     worker *w;         /* owned; n slots */
     int ctl;           /* owned; socket to the spawner */
     pid_t spawner;
@@ -300,8 +315,8 @@ static int reap(pool *p, worker *w)
     return out[0];
 }
 
-pool *pool_new(int n, pool_task_fn fn, void *ctx, const pool_limits *lim,
-               char *err, size_t errlen)
+pool *pool_new(int n, int depth, pool_task_fn fn, void *ctx,
+               const pool_limits *lim, char *err, size_t errlen)
 {
     int sv[2];
     pool *p = calloc(1, sizeof *p);
@@ -311,6 +326,7 @@ pool *pool_new(int n, pool_task_fn fn, void *ctx, const pool_limits *lim,
         return NULL;
     }
     p->n = n;
+    p->depth = depth < 1 ? 1 : depth > POOL_DEPTH_MAX ? POOL_DEPTH_MAX : depth;
     p->fn = fn;
     p->ctx = ctx;
     p->ctl = -1;
@@ -373,11 +389,49 @@ void pool_free(pool *p)
     free(p);
 }
 
+static task *head_of(worker *w)
+{
+    return &w->q[w->head];
+}
+
+/* Drops a task's copy of its request, keeping its tag. */
+static void task_forget(task *t)
+{
+    free(t->req);
+    t->req = NULL;
+    if (t->fd >= 0)
+        close(t->fd);
+    t->fd = -1;
+    t->kept = 0;
+}
+
+/* The head task has just been sent or reached: its clock starts, and it
+ * needs its copy no more, since a death now fails it. */
+static void head_started(pool *p, worker *w)
+{
+    task_forget(head_of(w));
+    w->deadline = p->lim.wall_s > 0 ? now_s() + p->lim.wall_s : 0;
+    w->overran = 0;
+}
+
+/* Removes the head task; returns its tag. */
+static void *pop_head(pool *p, worker *w)
+{
+    void *tag = head_of(w)->tag;
+    task_forget(head_of(w));
+    w->head = (w->head + 1) % POOL_DEPTH_MAX;
+    w->nq--;
+    if (w->nq)
+        head_started(p, w);
+    return tag;
+}
+
 int pool_idle(const pool *p)
 {
     int k = 0;
     for (int i = 0; i < p->n; i++)
-        k += p->w[i].sock >= 0 && !p->w[i].busy;
+        if (p->w[i].sock >= 0)
+            k += p->depth - p->w[i].nq;
     return k;
 }
 
@@ -385,26 +439,45 @@ int pool_busy(const pool *p)
 {
     int k = 0;
     for (int i = 0; i < p->n; i++)
-        k += p->w[i].busy;
+        k += p->w[i].nq;
     return k;
+}
+
+/* Queues a task on w and sends it. A task behind another keeps a copy of
+ * its request; without memory for one, it is sent all the same and fails
+ * if the worker dies before reaching it. */
+static void give(pool *p, worker *w, const void *req, size_t len, int fd,
+                 void *tag)
+{
+    task *t = &w->q[(w->head + w->nq) % POOL_DEPTH_MAX];
+    *t = (task){.tag = tag, .len = len, .fd = -1};
+    if (w->nq > 0) {
+        t->kept = (!len || (t->req = malloc(len))) &&
+                  (fd < 0 || (t->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) >= 0);
+        if (t->kept && len)
+            memcpy(t->req, req, len);
+        else if (!t->kept)
+            task_forget(t);
+    }
+    if (w->nq++ == 0)
+        head_started(p, w);
+    /* If the send fails the worker has died; its EOF reports the task
+     * through pool_poll(). */
+    send_frame(w->sock, req, len, fd);
 }
 
 int pool_submit(pool *p, const void *req, size_t len, int fd, void *tag)
 {
+    worker *best = NULL;
     for (int i = 0; i < p->n; i++) {
         worker *w = &p->w[i];
-        if (w->sock < 0 || w->busy)
-            continue;
-        w->busy = 1;
-        w->tag = tag;
-        w->overran = 0;
-        w->deadline = p->lim.wall_s > 0 ? now_s() + p->lim.wall_s : 0;
-        /* If the send fails the worker has died; its EOF reports the task
-         * through pool_poll(). */
-        send_frame(w->sock, req, len, fd);
-        return 0;
+        if (w->sock >= 0 && w->nq < p->depth && (!best || w->nq < best->nq))
+            best = w;
     }
-    return -1;
+    if (!best)
+        return -1;
+    give(p, best, req, len, fd, tag);
+    return 0;
 }
 
 int pool_fd(const pool *p)
@@ -416,7 +489,7 @@ int pool_timeout_ms(const pool *p)
 {
     double next = 0, now = now_s();
     for (int i = 0; i < p->n; i++)
-        if (p->w[i].busy && p->w[i].deadline > 0 &&
+        if (p->w[i].nq && p->w[i].deadline > 0 &&
             (next == 0 || p->w[i].deadline < next))
             next = p->w[i].deadline;
     if (next == 0)
@@ -441,6 +514,45 @@ static void describe_death(int status, int overran, char *buf, size_t cap)
         snprintf(buf, cap, "worker died");
 }
 
+/* A worker died. The task it was running (its head) failed; the tasks
+ * waiting behind it never started, so they go to the replacement, unless
+ * the pool is stopping. Returns the tasks reported, or -1. */
+static int bury(pool *p, worker *w, pool_done_fn done, void *ctx)
+{
+    task waiting[POOL_DEPTH_MAX];
+    int nwait = 0, finished = 0, overran = w->overran;
+    void *tag = NULL;
+    if (w->nq) {
+        tag = head_of(w)->tag;
+        for (int k = 1; k < w->nq; k++)
+            waiting[nwait++] = w->q[(w->head + k) % POOL_DEPTH_MAX];
+    }
+    int status = reap(p, w);
+    char why[160];
+    describe_death(status, overran, why, sizeof why);
+    if (spawn(p, w)) { /* resets w */
+        fprintf(stderr, "gather: cannot replace a dead worker\n");
+        for (int k = 0; k < nwait; k++)
+            task_forget(&waiting[k]);
+        return -1;
+    }
+    if (tag) {
+        finished++;
+        done(ctx, tag, NULL, 0, why);
+    }
+    for (int k = 0; k < nwait; k++) {
+        task *t = &waiting[k];
+        if (p->stopping || !t->kept) {
+            finished++;
+            done(ctx, t->tag, NULL, 0, why);
+        } else {
+            give(p, w, t->req, t->len, t->fd, t->tag);
+        }
+        task_forget(t);
+    }
+    return finished;
+}
+
 int pool_poll(pool *p, int timeout_ms, pool_done_fn done, void *ctx)
 {
     struct epoll_event evs[64];
@@ -456,7 +568,7 @@ int pool_poll(pool *p, int timeout_ms, pool_done_fn done, void *ctx)
     double now = now_s();
     for (int i = 0; i < p->n; i++) {
         worker *w = &p->w[i];
-        if (w->busy && w->deadline > 0 && now >= w->deadline && !w->overran) {
+        if (w->nq && w->deadline > 0 && now >= w->deadline && !w->overran) {
             w->overran = 1;
             kill(w->pid, SIGKILL);
         }
@@ -469,26 +581,19 @@ int pool_poll(pool *p, int timeout_ms, pool_done_fn done, void *ctx)
         if (recv_frame(w->sock, &reply, &len, &fd) == 0) {
             if (fd >= 0)
                 close(fd);
-            w->busy = 0;
-            finished++;
-            done(ctx, w->tag, reply, len, NULL);
+            if (w->nq) {
+                void *tag = pop_head(p, w);
+                finished++;
+                done(ctx, tag, reply, len, NULL);
+            }
             free(reply);
             continue;
         }
-        /* EOF: the worker died. Report its task, then replace it. */
-        int was_busy = w->busy, overran = w->overran;
-        void *tag = w->tag;
-        int status = reap(p, w);
-        char why[160];
-        describe_death(status, overran, why, sizeof why);
-        if (spawn(p, w)) {
-            fprintf(stderr, "gather: cannot replace a dead worker\n");
+        /* EOF: the worker died. */
+        int k = bury(p, w, done, ctx);
+        if (k < 0)
             return -1;
-        }
-        if (was_busy) {
-            finished++;
-            done(ctx, tag, NULL, 0, why);
-        }
+        finished += k;
     }
     return finished;
 }
@@ -500,7 +605,8 @@ long pool_rss_kb(const pool *p)
 
 void pool_kill_busy(pool *p)
 {
+    p->stopping = 1;
     for (int i = 0; i < p->n; i++)
-        if (p->w[i].busy && p->w[i].sock >= 0)
+        if (p->w[i].nq && p->w[i].sock >= 0)
             kill(p->w[i].pid, SIGKILL);
 }

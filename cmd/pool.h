@@ -28,10 +28,16 @@ typedef struct pool_limits {
     double wall_s;    /* wall seconds per task; 0: none */
 } pool_limits;
 
-/* Starts n workers running fn(ctx, ...). Call before any thread starts.
- * Returns NULL with a message in err. */
-pool *pool_new(int n, pool_task_fn fn, void *ctx, const pool_limits *lim,
-               char *err, size_t errlen);
+#define POOL_DEPTH_MAX 4
+
+/* Starts n workers running fn(ctx, ...), each holding up to depth tasks
+ * (1..POOL_DEPTH_MAX). With depth 1 a worker gets its next task only after
+ * answering; with 2 the next one already waits in its socket, so a worker
+ * never idles while the parent is busy elsewhere. A task waiting behind a
+ * worker that dies is not blamed: it goes to the replacement. Call before
+ * any thread starts. Returns NULL with a message in err. */
+pool *pool_new(int n, int depth, pool_task_fn fn, void *ctx,
+               const pool_limits *lim, char *err, size_t errlen);
 
 /* Ends the workers (they finish their task first) and waits for them;
  * afterwards only pool_rss_kb() and pool_free() may be called. */
@@ -40,16 +46,16 @@ void pool_stop(pool *p);
 /* Stops the pool if needed and releases it. */
 void pool_free(pool *p);
 
-/* Idle workers, ready for pool_submit(). */
+/* Tasks pool_submit() would take now: free places in workers' queues. */
 int pool_idle(const pool *p);
 
-/* Workers with a task. */
+/* Tasks handed out and not yet answered. */
 int pool_busy(const pool *p);
 
-/* Sends a task to an idle worker; tag comes back with its reply. fd, if
- * not -1, travels with the request (the caller keeps its copy). Returns 0,
- * or -1 when no worker is idle. A worker that dies on receipt is reported
- * through pool_poll() like any other death. */
+/* Sends a task to the least loaded worker with room; tag comes back with
+ * its reply. fd, if not -1, travels with the request (the caller keeps its
+ * copy). Returns 0, or -1 when every queue is full. A worker that dies on
+ * receipt is reported through pool_poll() like any other death. */
 int pool_submit(pool *p, const void *req, size_t len, int fd, void *tag);
 
 /* Called for each finished task: reply[0..len) on success, or reply NULL
@@ -67,8 +73,9 @@ int pool_timeout_ms(const pool *p);
  * the pool cannot go on (message on stderr). */
 int pool_poll(pool *p, int timeout_ms, pool_done_fn done, void *ctx);
 
-/* Kills every worker that has a task; pool_poll() then reports each task
- * as failed and replaces the worker. For a run that must stop now. */
+/* Kills every worker that has a task; pool_poll() then reports each task,
+ * queued ones too, as failed and replaces the worker. For a run that must
+ * stop now. */
 void pool_kill_busy(pool *p);
 
 /* Sum of the peak RSS of every worker that has ended, in KiB. */

@@ -27,6 +27,18 @@ for m in procs hybrid; do
     cmp -s "$T/out-$m/127.0.0.1:$PORT/$f" "$SITE/$f" || fail "$m: $f not saved intact"
   done
 done
+# 1b. hybrid hands each worker its next page before the current one is
+#     done. With one worker and parsing slowed to 50 ms a page, contact.html
+#     already waits in the worker's socket when about.html kills it: it
+#     must go to the replacement and come out intact, not share the blame.
+rc=0
+GATHER_TEST_CRASH_URL=/about.html GATHER_TEST_PARSE_DELAY_MS=50 "$HOOKED" get -m hybrid \
+  -j 4 -P 1 -i "$T/urls.txt" --jsonl "$T/crash-queued.jsonl" 2>"$T/stderr" || rc=$?
+check_eq "$rc" 1 "queued crash exit code"
+check_eq "$(jq -r 'select(.error != null and (.error|startswith("worker"))) | .url' \
+  "$T/crash-queued.jsonl")" "$BASE/about.html" "the only page a worker death failed"
+diff <(strip "$T/ref.jsonl" | grep -v '/about.html"') \
+     <(strip "$T/crash-queued.jsonl" | grep -v '/about.html"') || fail "queued crash: other records changed"
 # hybrid fetched about.html in the parent before the worker died, so its
 # record keeps what the fetch learnt.
 jq -e -s --arg s "$(sha256sum < "$SITE/about.html" | cut -d' ' -f1)" \
