@@ -48,8 +48,12 @@ int mode_async(run *r)
     int eof = 0, result = 0;
     /* Parsing waits until the replacements of the transfers that just
      * ended are on the wire: their requests then travel while the pages
-     * are parsed, instead of after a whole burst of them. Transfers start
-     * only while fewer than -j wait, so at most 2 x -j ever do. */
+     * are parsed, instead of after a whole burst of them. A transfer
+     * whose file the writer is still committing is off the network, so it
+     * does not hold back the next one either. Transfers start only while
+     * those in flight, committing and waiting number under 2 x -j, so that
+     * a whole burst of -j pages can wait while -j new requests go out, and
+     * no more than 2 x -j are ever held. */
     backlog b = {.cap = (size_t)jobs * 2 + 1};
 
     if (!(b.x = calloc(b.cap, sizeof *b.x))) {
@@ -68,7 +72,8 @@ int mode_async(run *r)
         r->fo.writer = writer;
     for (;;) {
         while (!eof && fetch_loop_active(loop) < jobs &&
-               b.n < (size_t)jobs && b.bytes < BACKLOG_BYTES) {
+               b.n + (size_t)fetch_loop_pending(loop) < 2 * (size_t)jobs &&
+               b.bytes < BACKLOG_BYTES) {
             const char *url;
             if (!run_take(r, &url, &eof))
                 break;
@@ -78,7 +83,7 @@ int mode_async(run *r)
                 goto out;
             }
         }
-        if (eof && fetch_loop_active(loop) == 0 && b.n == 0)
+        if (eof && fetch_loop_pending(loop) == 0 && b.n == 0)
             break;
         /* With pages to parse, only look: new requests go out and
          * finished transfers are collected, then one page is parsed. */

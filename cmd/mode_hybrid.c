@@ -188,7 +188,8 @@ int mode_hybrid(run *r)
     }
     r->fo.writer = writer;
     for (;;) {
-        while (!eof && fetch_loop_active(loop) < jobs && h.n < h.limit) {
+        while (!eof && fetch_loop_active(loop) < jobs && h.n < h.limit &&
+               fetch_loop_pending(loop) < 2 * jobs) {
             const char *url;
             if (!run_take(r, &url, &eof))
                 break;
@@ -198,7 +199,7 @@ int mode_hybrid(run *r)
             }
         }
         dispatch(&h);
-        if (eof && fetch_loop_active(loop) == 0 && h.n == 0 &&
+        if (eof && fetch_loop_pending(loop) == 0 && h.n == 0 &&
             pool_busy(h.p) == 0)
             break;
         /* Stopping: transfers end within a second; queued pages are still

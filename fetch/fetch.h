@@ -198,9 +198,13 @@ int fetch_loop_add(fetch_loop *l, fetch_xfer *x);
 int fetch_loop_fd(const fetch_loop *l);
 int fetch_loop_timeout_ms(const fetch_loop *l);
 
-/* Transfers started and not yet passed to a done callback (including those
- * whose file a writer thread is still committing). */
+/* Transfers on the network: started, or waiting to retry, and not yet
+ * finished. This is what -j bounds. */
 long fetch_loop_active(const fetch_loop *l);
+
+/* Transfers not yet passed to a done callback: the active ones and those
+ * whose file a writer thread is still committing. 0: the loop is idle. */
+long fetch_loop_pending(const fetch_loop *l);
 
 /* Waits up to timeout_ms for network events or curl timers, drives the
  * transfers, and calls done for each one that finished. Returns the number

@@ -15,7 +15,8 @@ struct fetch_loop {
     CURLM *multi;     /* owned */
     int epfd;         /* owned */
     double deadline;  /* monotonic ms when curl's timer fires; <0: none */
-    long active;
+    long active;      /* on the network, or waiting to retry */
+    long committing;  /* off the network, the writer saving their file */
     int running;
     fetch_xfer *retry;    /* borrowed list (via retry_next) of transfers
                              waiting for their next attempt */
@@ -176,6 +177,11 @@ long fetch_loop_active(const fetch_loop *l)
     return l->active;
 }
 
+long fetch_loop_pending(const fetch_loop *l)
+{
+    return l->active + l->committing;
+}
+
 /* Hands every finished transfer to done. Returns how many. */
 static int reap(fetch_loop *l, fetch_done_fn done, void *ctx)
 {
@@ -194,9 +200,13 @@ static int reap(fetch_loop *l, fetch_done_fn done, void *ctx)
             l->retry = x;
             continue;
         }
-        if (!fetch_xfer_done(x))
-            continue; /* the writer thread is committing its file */
         l->active--;
+        if (!fetch_xfer_done(x)) {
+            /* The writer thread is committing its file; the network slot
+             * is free for the next transfer meanwhile. */
+            l->committing++;
+            continue;
+        }
         done(x, ctx);
         n++;
     }
@@ -210,7 +220,7 @@ static int reap_saved(fetch_loop *l, fetch_done_fn done, void *ctx)
     int n = 0;
     while ((x = fetch_writer_take(l->writer))) {
         fetch_xfer_saved(x);
-        l->active--;
+        l->committing--;
         done(x, ctx);
         n++;
     }
