@@ -188,8 +188,9 @@ int mode_hybrid(run *r)
     }
     r->fo.writer = writer;
     for (;;) {
-        while (!eof && fetch_loop_active(loop) < jobs && h.n < h.limit &&
-               fetch_loop_pending(loop) < 2 * jobs) {
+        /* A transfer counts against -j until its file is committed, so
+         * the bodies held stay within the bound above. */
+        while (!eof && fetch_loop_pending(loop) < jobs && h.n < h.limit) {
             const char *url;
             if (!run_take(r, &url, &eof))
                 break;

@@ -206,6 +206,12 @@ long fetch_loop_active(const fetch_loop *l);
  * whose file a writer thread is still committing. 0: the loop is idle. */
 long fetch_loop_pending(const fetch_loop *l);
 
+/* Bytes held off the network for the disk: the bodies of transfers whose
+ * file is being committed, and the writes queued for the writer thread.
+ * A caller that starts no transfer above some bound keeps a slow disk
+ * from piling up memory without the loop ever blocking on it. */
+size_t fetch_loop_held_bytes(const fetch_loop *l);
+
 /* Waits up to timeout_ms for network events or curl timers, drives the
  * transfers, and calls done for each one that finished. Returns the number
  * finished, or -1 with errno set when epoll fails. */
@@ -287,6 +293,9 @@ fetch_writer *fetch_writer_new(size_t max_queued, char *err, size_t errlen);
 
 /* Runs every queued operation, then stops the thread. */
 void fetch_writer_free(fetch_writer *w);
+
+/* Bytes of writes queued and not yet on disk. Any thread. */
+size_t fetch_writer_queued(fetch_writer *w);
 
 /* ---- shared caches for transfers on many threads ---- */
 

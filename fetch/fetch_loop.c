@@ -17,6 +17,7 @@ struct fetch_loop {
     double deadline;  /* monotonic ms when curl's timer fires; <0: none */
     long active;      /* on the network, or waiting to retry */
     long committing;  /* off the network, the writer saving their file */
+    size_t committing_bytes; /* the bodies those still hold */
     int running;
     fetch_xfer *retry;    /* borrowed list (via retry_next) of transfers
                              waiting for their next attempt */
@@ -182,6 +183,12 @@ long fetch_loop_pending(const fetch_loop *l)
     return l->active + l->committing;
 }
 
+size_t fetch_loop_held_bytes(const fetch_loop *l)
+{
+    return l->committing_bytes +
+           (l->writer ? fetch_writer_queued(l->writer) : 0);
+}
+
 /* Hands every finished transfer to done. Returns how many. */
 static int reap(fetch_loop *l, fetch_done_fn done, void *ctx)
 {
@@ -205,6 +212,7 @@ static int reap(fetch_loop *l, fetch_done_fn done, void *ctx)
             /* The writer thread is committing its file; the network slot
              * is free for the next transfer meanwhile. */
             l->committing++;
+            l->committing_bytes += x->r.body_len;
             continue;
         }
         done(x, ctx);
@@ -219,8 +227,9 @@ static int reap_saved(fetch_loop *l, fetch_done_fn done, void *ctx)
     fetch_xfer *x;
     int n = 0;
     while ((x = fetch_writer_take(l->writer))) {
-        fetch_xfer_saved(x);
         l->committing--;
+        l->committing_bytes -= x->r.body_len;
+        fetch_xfer_saved(x);
         done(x, ctx);
         n++;
     }

@@ -187,6 +187,14 @@ static void submit(fetch_writer *w, int op, fetch_file *f, fetch_xfer *owner,
     pthread_mutex_unlock(&w->lock);
 }
 
+size_t fetch_writer_queued(fetch_writer *w)
+{
+    pthread_mutex_lock(&w->lock);
+    size_t n = w->queued;
+    pthread_mutex_unlock(&w->lock);
+    return n;
+}
+
 void fetch_writer_open(fetch_writer *w, fetch_file *f)
 {
     submit(w, OP_OPEN, f, NULL, NULL, 0);
