@@ -10,18 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bodies waiting to be parsed or for their file's commit, and writes
- * waiting for the disk, stop new transfers from starting above this many
- * bytes: enough for a burst of -j pages of tens of KB, while a loop that
- * cannot parse or save as fast as it fetches holds little more than this. */
-#define BACKLOG_BYTES (4u << 20)
-
-/* Transfers held beyond the -j in flight (waiting to be parsed or for
- * their file's commit): a whole burst at the usual -j, while at -j 1000 a
- * thousand idle transfer records would only add memory, since a loop with
- * hundreds of pages to parse is busy anyway. */
-#define BACKLOG_MAX 256L
-
 /* Transfers fetched but not yet parsed: a ring of cap entries. */
 typedef struct backlog {
     fetch_xfer **x; /* owned, with the transfers in it */
@@ -61,7 +49,7 @@ int mode_async(run *r)
      * those in flight, committing and waiting number under -j plus
      * headroom, so that a burst of pages can wait while their replacements
      * go out, and no more than that are ever held. */
-    long headroom = jobs < BACKLOG_MAX ? jobs : BACKLOG_MAX;
+    long headroom = modes_headroom(jobs);
     backlog b = {.cap = (size_t)(jobs + headroom) + 1};
 
     if (!(b.x = calloc(b.cap, sizeof *b.x))) {
@@ -82,7 +70,7 @@ int mode_async(run *r)
         while (!eof && fetch_loop_active(loop) < jobs &&
                b.n + (size_t)fetch_loop_pending(loop) <
                    (size_t)(jobs + headroom) &&
-               b.bytes + fetch_loop_held_bytes(loop) < BACKLOG_BYTES) {
+               b.bytes + fetch_loop_held_bytes(loop) < MODES_HELD_BYTES) {
             const char *url;
             if (!run_take(r, &url, &eof))
                 break;

@@ -4,8 +4,9 @@
  * memfd (one copy, no pipe buffers). Each worker holds its next body
  * besides the one it parses, so it never waits for this process between
  * pages. While 2 x P bodies wait for a worker the loop starts no transfer,
- * so at most 4 x P + j bodies are held and memory stays flat whatever the
- * length of the list. */
+ * so at most 4 x P + j bodies are held, plus those whose file the writer
+ * is committing (bounded in count and bytes), and memory stays flat
+ * whatever the length of the list. */
 #define _GNU_SOURCE
 #include "modes.h"
 #include "wire.h"
@@ -174,8 +175,9 @@ int mode_hybrid(run *r)
     /* Fork the workers first, before anything starts a thread. */
     h.p = pool_new((int)procs, 2, parse_task, r, &lim, err, sizeof err);
     h.limit = 2 * (size_t)procs;
-    /* Transfers already in flight when the limit is hit still land. */
-    h.cap = h.limit + (size_t)jobs;
+    /* Transfers already in flight or committing when the limit is hit
+     * still land. */
+    h.cap = h.limit + (size_t)(jobs + modes_headroom(jobs));
     if (!h.p || !(h.q = calloc(h.cap, sizeof *h.q))) {
         fprintf(stderr, "gather: %s\n", h.p ? "out of memory" : err);
         goto out;
@@ -188,9 +190,12 @@ int mode_hybrid(run *r)
     }
     r->fo.writer = writer;
     for (;;) {
-        /* A transfer counts against -j until its file is committed, so
-         * the bodies held stay within the bound above. */
-        while (!eof && fetch_loop_pending(loop) < jobs && h.n < h.limit) {
+        /* A transfer whose file the writer is still committing is off
+         * the network and frees its -j slot; what waits for the disk is
+         * bounded by count and bytes, as in async. */
+        while (!eof && fetch_loop_active(loop) < jobs && h.n < h.limit &&
+               fetch_loop_pending(loop) < jobs + modes_headroom(jobs) &&
+               fetch_loop_held_bytes(loop) < MODES_HELD_BYTES) {
             const char *url;
             if (!run_take(r, &url, &eof))
                 break;
