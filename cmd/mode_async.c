@@ -45,12 +45,9 @@ int mode_async(run *r)
      * ended are on the wire: their requests then travel while the pages
      * are parsed, instead of after a whole burst of them. A transfer
      * whose file the writer is still committing is off the network, so it
-     * does not hold back the next one either. Transfers start only while
-     * those in flight, committing and waiting number under -j plus
-     * headroom, so that a burst of pages can wait while their replacements
-     * go out, and no more than that are ever held. */
-    long headroom = modes_headroom(jobs);
-    backlog b = {.cap = (size_t)(jobs + headroom) + 1};
+     * does not hold back the next one either. modes_loop_has_room()
+     * bounds what is held, so the ring never fills. */
+    backlog b = {.cap = (size_t)(jobs + modes_headroom(jobs)) + 1};
 
     if (!(b.x = calloc(b.cap, sizeof *b.x))) {
         fprintf(stderr, "gather: out of memory\n");
@@ -67,10 +64,7 @@ int mode_async(run *r)
     if (writer)
         r->fo.writer = writer;
     for (;;) {
-        while (!eof && fetch_loop_active(loop) < jobs &&
-               b.n + (size_t)fetch_loop_pending(loop) <
-                   (size_t)(jobs + headroom) &&
-               b.bytes + fetch_loop_held_bytes(loop) < MODES_HELD_BYTES) {
+        while (!eof && modes_loop_has_room(loop, jobs, b.n, b.bytes)) {
             const char *url;
             if (!run_take(r, &url, &eof))
                 break;

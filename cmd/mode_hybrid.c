@@ -190,12 +190,9 @@ int mode_hybrid(run *r)
     }
     r->fo.writer = writer;
     for (;;) {
-        /* A transfer whose file the writer is still committing is off
-         * the network and frees its -j slot; what waits for the disk is
-         * bounded by count and bytes, as in async. */
-        while (!eof && fetch_loop_active(loop) < jobs && h.n < h.limit &&
-               fetch_loop_pending(loop) < jobs + modes_headroom(jobs) &&
-               fetch_loop_held_bytes(loop) < MODES_HELD_BYTES) {
+        /* Bodies waiting for a worker are bounded by h.limit; those
+         * waiting for the disk as in async. */
+        while (!eof && h.n < h.limit && modes_loop_has_room(loop, jobs, 0, 0)) {
             const char *url;
             if (!run_take(r, &url, &eof))
                 break;

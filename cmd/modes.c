@@ -24,6 +24,24 @@ const char *mode_names(void)
     return "async, threads, procs, hybrid, auto";
 }
 
+/* Enough for a burst of -j pages of tens of KB, while a loop that cannot
+ * parse or save as fast as it fetches holds little more than this. */
+#define HELD_BYTES ((size_t)4 << 20)
+
+long modes_headroom(long jobs)
+{
+    return jobs < 256 ? jobs : 256;
+}
+
+int modes_loop_has_room(const fetch_loop *loop, long jobs, size_t waiting,
+                        size_t waiting_bytes)
+{
+    return fetch_loop_active(loop) < jobs &&
+           waiting + (size_t)fetch_loop_pending(loop) <
+               (size_t)(jobs + modes_headroom(jobs)) &&
+           waiting_bytes + fetch_loop_held_bytes(loop) < HELD_BYTES;
+}
+
 pool_limits modes_worker_limits(const run *r, int fetches)
 {
     const gather_opts *o = r->o;

@@ -18,21 +18,21 @@ int mode_auto(run *r);
  * worker fetches too). */
 pool_limits modes_worker_limits(const run *r, int fetches);
 
-/* The loop modes (async, hybrid) start no transfer while the bodies they
- * hold off the network (waiting to be parsed, for their file's commit, or
- * as writes queued for the disk) reach this many bytes: enough for a
- * burst of -j pages of tens of KB, while a loop that cannot parse or save
- * as fast as it fetches holds little more than this. */
-#define MODES_HELD_BYTES ((size_t)4 << 20)
+/* How many transfers a loop mode (async, hybrid) may hold beyond the -j
+ * in flight, waiting to be parsed or for their file's commit: a whole
+ * burst at the usual -j, so that its replacements go out while it waits;
+ * at most 256, since a thousand idle transfer records at -j 1000 would
+ * only add memory to a loop that is busy parsing anyway. */
+long modes_headroom(long jobs);
 
-/* How many transfers such a loop may hold beyond the -j in flight: a
- * whole burst at the usual -j, so that its replacements go out while it
- * waits; at most 256, since a thousand idle transfer records at -j 1000
- * would only add memory to a loop that is busy parsing anyway. */
-static inline long modes_headroom(long jobs)
-{
-    return jobs < 256 ? jobs : 256;
-}
+/* True when a loop mode may start another transfer on loop: fewer than
+ * jobs are on the network, those plus the ones held off it (the caller's
+ * waiting ones and those committing) number under jobs +
+ * modes_headroom(jobs), and the held bodies plus the writes queued for
+ * the disk stay under 4 MiB. So a slow parser or disk holds the loop back
+ * without it ever blocking. */
+int modes_loop_has_room(const fetch_loop *loop, long jobs, size_t waiting,
+                        size_t waiting_bytes);
 
 typedef struct mode_entry {
     const char *name;

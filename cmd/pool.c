@@ -452,8 +452,9 @@ static void give(pool *p, worker *w, const void *req, size_t len, int fd,
     task *t = &w->q[(w->head + w->nq) % POOL_DEPTH_MAX];
     *t = (task){.tag = tag, .len = len, .fd = -1};
     if (w->nq > 0) {
-        t->kept = (!len || (t->req = malloc(len))) &&
-                  (fd < 0 || (t->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) >= 0);
+        t->req = len ? malloc(len) : NULL;
+        t->fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+        t->kept = (!len || t->req) && (fd < 0 || t->fd >= 0);
         if (t->kept && len)
             memcpy(t->req, req, len);
         else if (!t->kept)
