@@ -302,12 +302,90 @@ out:
     return dir;
 }
 
-/* Resolves ref against b through memo m: a path reference resolved before
- * against the same directory (dir) is copied from m, any other is resolved
- * and, unless it depends on more of the base than dir ("", "#f", "?q"),
- * remembered. */
-static int resolve_memo(fetch_url_memo *m, const CURLU *b, const char *dir,
-                        const char *ref, char **out)
+static int plain_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+           c == '~';
+}
+
+/* RFC 3986 resolves a relative path reference by merging it with the
+ * base's directory and then removing dot segments. For a plain one -- any
+ * leading "./", then segments of unreserved characters separated by '/',
+ * none of them empty (but the last), "." or "..", then maybe a fragment of
+ * printable bytes -- the merge is an append to dir, no dot segment is
+ * left, and there is nothing for curl to encode, decode or refuse. That is
+ * most links on a page (href="page-2.html"), which so cost a copy instead
+ * of two URL parses by curl; every other reference goes to curl. Returns
+ * the part to append (*len bytes: the reference without "./" and
+ * fragment) or NULL when the reference is not plain. */
+static const char *plain_path(const char *cref, size_t *len)
+{
+    const char *s = cref, *p;
+    while (s[0] == '.' && s[1] == '/')
+        s += 2;
+    for (p = s;; p++) {
+        const char *seg = p;
+        while (plain_char((unsigned char)*p))
+            p++;
+        size_t n = (size_t)(p - seg);
+        if ((n == 1 && seg[0] == '.') || (n == 2 && !memcmp(seg, "..", 2)))
+            return NULL;
+        if (*p != '/')
+            break;
+        if (n == 0)
+            return NULL; /* "//" or a leading '/' */
+    }
+    *len = (size_t)(p - s);
+    if (*p == '#')
+        while (*++p)
+            if ((unsigned char)*p <= ' ' || *p == 0x7f)
+                return NULL; /* curl refuses the whole reference */
+    return *p ? NULL : s;
+}
+
+/* Whether curl joins a plain reference onto b exactly as dir + reference.
+ * It does for the bases of real pages; but curl joins onto its own text of
+ * the base, and for an odd one (a path that starts with "//", say) that
+ * differs from dir. One probe tells, since curl's join of a plain
+ * reference does not depend on the reference. */
+static int joins_plainly(const CURLU *b, const char *dir)
+{
+    char *probe = NULL;
+    size_t dlen = strlen(dir);
+    int ok = resolve_clean(b, "x", &probe) == FETCH_OK &&
+             !strncmp(probe, dir, dlen) && !strcmp(probe + dlen, "x");
+    free(probe);
+    return ok;
+}
+
+/* Resolves a plain reference (see plain_path()) against dir into a
+ * malloced *out; dir NULL: no reference is plain. Returns 1 when done, 0
+ * when ref is not plain, -1 when out of memory. */
+static int resolve_plain(const char *dir, const char *cref, char **out)
+{
+    size_t n, dlen;
+    const char *tail = dir ? plain_path(cref, &n) : NULL;
+    if (!tail)
+        return 0;
+    dlen = strlen(dir);
+    if (!(*out = malloc(dlen + n + 1)))
+        return -1;
+    memcpy(*out, dir, dlen);
+    memcpy(*out + dlen, tail, n);
+    (*out)[dlen + n] = '\0';
+    return 1;
+}
+
+/* Resolves ref against b, whose directory is dir: a plain reference by
+ * appending it to plain_dir (dir, or NULL when b does not join plainly);
+ * through memo m (when not NULL), a path reference
+ * resolved before against the same directory is copied from m, any other
+ * is resolved by curl and, unless it depends on more of the base than dir
+ * ("", "#f", "?q"), remembered. */
+static int resolve_in_dir(fetch_url_memo *m, const CURLU *b,
+                          const char *dir, const char *plain_dir,
+                          const char *ref, char **out)
 {
     char *cref = clean_ref(ref), *key = NULL;
     int result = FETCH_ENOMEM;
@@ -315,6 +393,15 @@ static int resolve_memo(fetch_url_memo *m, const CURLU *b, const char *dir,
     if (!cref)
         return FETCH_ENOMEM;
     if (cref[0] == '\0' || cref[0] == '#' || cref[0] == '?') {
+        result = resolve_clean(b, cref, out);
+        goto out;
+    }
+    int plain = resolve_plain(plain_dir, cref, out);
+    if (plain) {
+        result = plain > 0 ? FETCH_OK : FETCH_ENOMEM;
+        goto out;
+    }
+    if (!m) {
         result = resolve_clean(b, cref, out);
         goto out;
     }
@@ -348,10 +435,11 @@ int fetch_url_resolve_all(const char *base, char *const *refs, size_t n,
         out[i] = NULL;
     if (result == FETCH_EURL)
         return FETCH_OK; /* a bad base: nothing resolves */
-    if (result == FETCH_OK && m && n > 1)
+    if (result == FETCH_OK && n > 1)
         dir = base_dir(b);
+    const char *plain_dir = dir && joins_plainly(b, dir) ? dir : NULL;
     for (size_t i = 0; i < n && result == FETCH_OK; i++) {
-        int rc = dir ? resolve_memo(m, b, dir, refs[i], &out[i])
+        int rc = dir ? resolve_in_dir(m, b, dir, plain_dir, refs[i], &out[i])
                      : resolve_with(b, refs[i], &out[i]);
         if (rc == FETCH_ENOMEM)
             result = rc;

@@ -447,12 +447,23 @@ static void test_memo_keys(void **state)
         "http://example.org/dir/page.html",
         "http://example.com/dir/%7Efoo/page.html",
         "http://example.com/dir/~foo/page.html",
+        "http://example.com",
+        "http://[::1]:8080/a/b",
+        "http://example.com/a%20b/c d/page.html",
+        "http://example.com/dir/./sub/../page.html",
+        "http://example.com//", /* curl joins "x" as http://example.com/x */
+        "http://example.com//dir/page.html",
     };
     static const char *const refs[] = {
         "x.html", "./x.html", "../x.html", "../../../x.html", "/x.html",
         "//other.example/x", "?q=2", "", "#top", ".", "..", "sub/",
         "x y.html", " x.html ", "http://abs.example/p", "mailto:a@b",
         "ftp://x/", "%2e%2e/x", "x.html#f/g", "x?y/z",
+        /* Plain or nearly (see plain_path() in fetch_url.c). */
+        "a/b/c.html", "./", "././x.html", "./.", ".//x", "a//b", "a/",
+        "a/./b", "a/../b", "a/.", "..x/.x.", "~u/-_.~", "x.html#",
+        "./#f", "x#\x01", "x#\x7f", "x#\xc3\xa9", "x#a b", "x:y",
+        "x%41", "x(1)", "x\xc3\xa9",
     };
     fetch_url_memo *m = fetch_url_memo_new(8, 1u << 16);
     assert_non_null(m);
