@@ -1,4 +1,5 @@
-/* record: the JSON Lines record of one URL, built with jansson.
+/* record: the JSON Lines record of one URL (written directly, read back
+ * with jansson).
  *
  * Ownership: functions returning char * return malloced strings the caller
  * frees. Everything here is thread-safe (no shared state).

@@ -12,7 +12,7 @@ void wire_clear(wire *w)
     memset(w, 0, sizeof *w);
 }
 
-static void put(wire *w, const void *p, size_t n)
+void wire_put_bytes(wire *w, const void *p, size_t n)
 {
     if (w->failed)
         return;
@@ -34,21 +34,21 @@ static void put(wire *w, const void *p, size_t n)
 
 void wire_put_u64(wire *w, uint64_t v)
 {
-    put(w, &v, sizeof v);
+    wire_put_bytes(w, &v, sizeof v);
 }
 
 void wire_put_f64(wire *w, double v)
 {
-    put(w, &v, sizeof v);
+    wire_put_bytes(w, &v, sizeof v);
 }
 
 void wire_put_str(wire *w, const char *s)
 {
     size_t n = s ? strlen(s) : 0;
     uint32_t len = s && n < WIRE_NULL ? (uint32_t)n : WIRE_NULL;
-    put(w, &len, sizeof len);
+    wire_put_bytes(w, &len, sizeof len);
     if (len != WIRE_NULL)
-        put(w, s, len);
+        wire_put_bytes(w, s, len);
 }
 
 static int get(wire_rd *r, void *out, size_t n)

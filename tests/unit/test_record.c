@@ -228,12 +228,22 @@ static json_t *record_roundtrip(const fetch_result *r, const parse_page *pg,
     json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, &e);
     if (!j || !one_line)
         print_error("record: %s\n", line);
-    free(line);
-    if (!j)
+    if (!j) {
+        free(line);
         fail_msg("record does not parse: %s at %d", e.text, e.position);
-    if (!one_line) {
+    }
+    /* Written as jansson writes it (what record_unchanged() rewrites must
+     * look the same): its dump of the parsed record is the same line. */
+    char *again = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    int same = again && !strcmp(again, line);
+    if (!same)
+        print_error("record: %s\njansson: %s\n", line, again);
+    free(again);
+    free(line);
+    if (!one_line || !same) {
         json_decref(j);
-        fail_msg("record spans more than one line");
+        fail_msg("%s", !same ? "record is not written as jansson writes it"
+                             : "record spans more than one line");
     }
     assert_true(json_is_object(j));
     return j;
@@ -419,6 +429,36 @@ static void test_json_timings_rounded(void **state)
     json_decref(j);
 }
 
+/* Numbers at the edges of how a real is written: exponents, integers
+ * (which must still read as reals), and what JSON cannot hold. */
+static void test_json_timings_edges(void **state)
+{
+    (void)state;
+    static const struct {
+        double in, want;
+    } cases[] = {
+        {0, 0},           {1e-9, 0},        {0.0005, 0.001},
+        {42, 42},         {1e15, 1e15},     {1.5e17, 1.5e17},
+        {1e300, 1e300},   {1e306, 0},       {NAN, 0},
+        {INFINITY, 0},    {-INFINITY, 0},   {-5, 0},
+        {123456789.0125, 123456789.013},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fetch_result r;
+        make_result(&r, "http://h/", NULL, 0, 0, NULL, "", NULL, NULL);
+        r.t.total = cases[i].in;
+        json_t *j = record_roundtrip(&r, NULL, NULL, NULL);
+        fetch_result_clear(&r);
+        json_t *t = json_object_get(json_object_get(j, "timings"), "total");
+        if (!json_is_real(t) ||
+            fabs(json_real_value(t) - cases[i].want) >
+                1e-9 * fmax(1, fabs(cases[i].want)))
+            fail_msg("total %g: got %.17g, want %.17g", cases[i].in,
+                     json_real_value(t), cases[i].want);
+        json_decref(j);
+    }
+}
+
 static void test_json_page_fields(void **state)
 {
     (void)state;
@@ -538,6 +578,45 @@ static void test_json_hostile_strings(void **state)
     }
 }
 
+/* Random strings of every byte value but NUL, mostly in runs that are
+ * escaped, in every string of a record: each comes back as record_utf8()
+ * makes it, and the line is what jansson would write. */
+static void test_json_random_strings(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "\"\\\b\f\n\r\t\x01\x1f\x7f "
+                                   "az/\xc3\xa9\xe2\x80\xa8\xf0\x9f\x8e\x89\xff";
+    for (int round = 0; round < 2000; round++) {
+        char in[64];
+        size_t n = rng() % (sizeof in - 1);
+        for (size_t i = 0; i < n; i++)
+            in[i] = rng() % 4 ? alphabet[rng() % (sizeof alphabet - 1)]
+                              : (char)(1 + rng() % 255);
+        in[n] = '\0';
+        size_t want_n;
+        char *want = record_utf8(in, n, &want_n);
+        assert_non_null(want);
+
+        fetch_result r;
+        parse_page pg = {0};
+        make_result(&r, in, in, 200, 1, in, "", in, in);
+        pg.title = strdup(in);
+        strv_add(&pg.links, in);
+        strv_add(&pg.links, "http://h/");
+        json_t *j = record_roundtrip(&r, &pg, NULL, NULL);
+        fetch_result_clear(&r);
+        parse_page_clear(&pg);
+        static const char *const keys[] = {"url", "final_url", "content_type",
+                                           "path", "error", "title"};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            expect_str(j, keys[k], want);
+        const char *links[] = {want, "http://h/"};
+        expect_strv(j, "links", links, 2);
+        free(want);
+        json_decref(j);
+    }
+}
+
 /* Every non-NUL byte value at once, as binary garbage would arrive. */
 static void test_json_binary_garbage(void **state)
 {
@@ -585,6 +664,8 @@ int main(void)
         cmocka_unit_test(test_json_empty_page),
         cmocka_unit_test(test_json_hostile_strings),
         cmocka_unit_test(test_json_binary_garbage),
+        cmocka_unit_test(test_json_random_strings),
+        cmocka_unit_test(test_json_timings_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
