@@ -73,7 +73,7 @@ void cli_usage(FILE *f, int crawl)
         "  -j, --jobs N            concurrent transfers (default 16)\n"
         "  -P, --procs N           parse workers (default: number of cores)\n"
         "Output:\n"
-        "  -o, --output DIR        save bodies under DIR/host/path\n"
+        "  -o, --output DIR        save bodies under DIR/host/path (DIR is created)\n"
         "      --jsonl FILE        write one JSON record per URL; '-': stdout\n"
         "      --records FILE      the same (for --format csv)\n"
         "      --stats FILE        write the run's summary as JSON\n"

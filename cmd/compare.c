@@ -415,33 +415,6 @@ static int parse_cmdline(int argc, char **argv, cmp_opts *o, char *err,
 
 /* ---- files and directories --------------------------------------------- */
 
-static int mkdir_p(const char *path)
-{
-    char *p = strdup(path);
-    int rc = 0;
-    if (!p)
-        return -1;
-    for (char *s = p + 1; *s && !rc; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0777) && errno != EEXIST)
-            rc = -1;
-        *s = '/';
-    }
-    if (!rc && mkdir(p, 0777) && errno != EEXIST)
-        rc = -1;
-    struct stat st;
-    if (!rc && stat(p, &st))
-        rc = -1;
-    else if (!rc && !S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
-        rc = -1;
-    }
-    free(p);
-    return rc;
-}
-
 static int rm_entry(const char *path, const struct stat *st, int flag,
                     struct FTW *ftw)
 {
@@ -942,7 +915,7 @@ static char *open_workdir(const cmp_opts *o, int *tmp, int *rc)
         *rc = say_error(EXIT_FATAL, "out of memory");
         return NULL;
     }
-    if (o->report ? mkdir_p(dir) : !mkdtemp(dir)) {
+    if (o->report ? fetch_mkdir_p(dir) : !mkdtemp(dir)) {
         snprintf(err, sizeof err, "cannot create %s: %s", dir,
                  strerror(errno));
         *rc = say_error(o->report ? EXIT_USAGE : EXIT_FATAL, err);
@@ -1082,7 +1055,7 @@ int compare_main(int argc, char **argv)
 
     if (!(workdir = open_workdir(&o, &tmp, &rc)))
         goto out;
-    if (o.outdir && mkdir_p(o.outdir)) {
+    if (o.outdir && fetch_mkdir_p(o.outdir)) {
         snprintf(err, sizeof err, "cannot create %s: %s", o.outdir,
                  strerror(errno));
         rc = say_error(EXIT_USAGE, err);

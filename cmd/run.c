@@ -174,7 +174,8 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
 
     if (o->outdir) {
         struct stat st;
-        if (mkdir(o->outdir, 0755) && errno != EEXIST) {
+        /* Missing parents too, as wget2 -P and curl --create-dirs do. */
+        if (fetch_mkdir_p(o->outdir)) {
             snprintf(err, errlen, "cannot create output directory %s: %s",
                      o->outdir, strerror(errno));
             return -1;

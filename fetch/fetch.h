@@ -142,6 +142,11 @@ typedef struct fetch_result {
                              clock is system-wide, so it crosses processes */
 } fetch_result;
 
+/* Creates directory path and any missing parents, as mkdir -p does.
+ * Returns 0 (also when it exists), or -1 with errno set (ENOTDIR when a
+ * component is not a directory). */
+int fetch_mkdir_p(const char *path);
+
 /* CLOCK_MONOTONIC in milliseconds. */
 double fetch_now_ms(void);
 

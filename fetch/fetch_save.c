@@ -374,3 +374,30 @@ void fetch_file_clear(fetch_file *f)
     f->final = NULL;
     f->validator = NULL;
 }
+
+int fetch_mkdir_p(const char *path)
+{
+    char *p = strdup(path);
+    int rc = 0;
+    if (!p)
+        return -1;
+    for (char *s = p + 1; *s && !rc; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0777) && errno != EEXIST)
+            rc = -1;
+        *s = '/';
+    }
+    if (!rc && mkdir(p, 0777) && errno != EEXIST)
+        rc = -1;
+    struct stat st;
+    if (!rc && stat(p, &st))
+        rc = -1;
+    else if (!rc && !S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        rc = -1;
+    }
+    free(p);
+    return rc;
+}

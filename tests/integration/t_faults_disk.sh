@@ -1,7 +1,8 @@
 # Faults on our side of the wire, in every mode: files already at the
 # final name (kept, reused or, with --overwrite, replaced), a write that
 # fails (file size limit, full disk): that URL fails and leaves nothing,
-# the others are saved; and an output directory that cannot be created.
+# the others are saved; and an output directory that cannot be created
+# (and one whose parents are missing: they are created).
 . "$(dirname "$0")/faults_lib.sh"
 
 MNTS=()
@@ -82,6 +83,15 @@ for m in "${MODES[@]}"; do
     check_match "$(cat "$T/stderr")" 'not a directory|not writable|cannot' "$m: message with -o $o"
     [ ! -s "$T/unwritable.jsonl" ] || fail "$m: records written with -o $o"
   done
+
+  # 17. Missing parents of the output directory are created, as wget2 -P
+  # and curl --create-dirs do.
+  rc=0
+  timeout 30 "$GATHER" get -m "$m" -j 4 -P 2 -o "$T/deep-$m/er/out" --no-progress \
+    "$BASE/index.html" 2>"$T/stderr" || rc=$?
+  check_eq "$rc" 0 "$m: exit code with missing parents of -o ($(cat "$T/stderr"))"
+  cmp -s "$SITE/index.html" "$T/deep-$m/er/out/$HOSTDIR/index.html" ||
+    fail "$m: index.html not saved under the new directories"
 done
 
 # 15 again, with a real full disk: a 256 KiB tmpfs, where the small files
