@@ -1231,10 +1231,10 @@ main() {
     OUT_BASE=$BENCH_OUT
     if [[ $OUT_BASE == auto ]]; then
         OUT_BASE=$BENCH_DIR/run
-        # stat, not findmnt: findmnt prints a line per mount when two are
+        # df, not findmnt: findmnt prints a line per mount when two are
         # stacked on /dev/shm, and "tmpfs\ntmpfs" once sent a whole bench
         # to ext4 unnoticed.
-        if [[ $(stat -f -c %T /dev/shm 2>/dev/null) == tmpfs ]] &&
+        if [[ $(df --output=fstype /dev/shm 2>/dev/null | tail -n 1) == tmpfs ]] &&
            (( $(df -k --output=avail /dev/shm | tail -n 1) > 8 * 1024 * 1024 )); then
             OUT_BASE=/dev/shm/gather-bench-out.$$
         fi
@@ -1253,7 +1253,7 @@ main() {
     local load
     load=$(cut -d ' ' -f 1-3 /proc/loadavg)
     printf 'gather bench: %s cores, %s, files saved to %s (%s), open files %s, nginx workers %s\n' \
-        "$(nproc)" "$(uname -r)" "$OUT_BASE" "$(stat -f -c %T "$OUT_BASE")" "$(ulimit -n)" "$BENCH_NGINX_WORKERS"
+        "$(nproc)" "$(uname -r)" "$OUT_BASE" "$(df --output=fstype "$OUT_BASE" | tail -n 1)" "$(ulimit -n)" "$BENCH_NGINX_WORKERS"
     printf 'tools: gather %s (%s, modes: %s; --no-parse rows: %s);%s%s\n' \
         "$("$GATHER" --version 2>/dev/null | head -n 1 | awk '{ print $NF }')" \
         "$GATHER_SRC" "$GATHER_MODES" "${GATHER_NOPARSE_MODES:-none}" "$(
