@@ -664,24 +664,45 @@ int fetch_url_normalize(const char *url, int sort_query, char **out)
     return result;
 }
 
+/* One parse, not canonical()'s two: the scheduler takes the key of every
+ * URL twice (when it queues and when it is done), and the path and query
+ * that canonical() rewrites do not touch the host. The URL is refused as
+ * resolve_clean() refuses it, so a URL gets a key exactly when it has a
+ * canonical form. */
 int fetch_url_host(const char *url, char *out, size_t cap)
 {
-    CURLU *u;
-    char *host = NULL, *port = NULL;
-    int result = canonical(url, 0, &u);
+    char *cref = clean_ref(url), *text = NULL, *host = NULL, *port = NULL;
+    char *chost = NULL;
+    CURLU *u = curl_url();
+    int result = FETCH_ENOMEM;
     if (cap)
         out[0] = '\0';
-    if (result)
-        return result;
+    if (!cref || !u)
+        goto out;
+    if ((result = set_http_url(u, cref, RESOLVE_FLAGS)))
+        goto out;
     result = FETCH_EURL;
-    if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
-            CURLUE_OK) {
-        int n = snprintf(out, cap, "%s:%s", host, port);
-        result = n >= 0 && (size_t)n < cap ? FETCH_OK : FETCH_ETOOLONG;
-        if (result && cap)
-            out[0] = '\0';
+    if (curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_URL, &text, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+            CURLUE_OK)
+        goto out;
+    for (const char *c = text; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f)
+            goto out;
+    if (!(chost = canonical_host(host))) {
+        result = FETCH_ENOMEM;
+        goto out;
     }
+    int n = snprintf(out, cap, "%s:%s", chost, port);
+    result = n >= 0 && (size_t)n < cap ? FETCH_OK : FETCH_ETOOLONG;
+    if (result && cap)
+        out[0] = '\0';
+out:
+    free(cref);
+    free(chost);
+    curl_free(text);
     curl_free(host);
     curl_free(port);
     curl_url_cleanup(u);

@@ -1,7 +1,8 @@
 /* fuzz_name: libFuzzer target for fetch_url_resolve() and
  * fetch_name_for_url(), the two functions that turn strings from the
  * network into URLs to fetch and paths to write, and of
- * fetch_url_resolve_all(), the batch form the parser uses. Every success is
+ * fetch_url_resolve_all(), the batch form the parser uses, and the
+ * politeness key fetch_url_host() gives what they resolve to. Every success is
  * checked against the promises in fetch/fetch.h; a broken one aborts, which
  * libFuzzer reports as a crash. */
 #include "../../fetch/fetch.h"
@@ -142,6 +143,18 @@ static char *check_resolve(const char *base, const char *ref,
     int nrc = check_naming(abs, small_cap);
     if (nrc != FETCH_OK && nrc != FETCH_ETOOLONG)
         fail("a resolved URL cannot be named", ref, abs);
+    /* The politeness key does not depend on how a URL is spelt: a URL has
+     * one exactly when it has a canonical form, and the same one. */
+    char key[512], key2[512], *canon = NULL;
+    int hrc = fetch_url_host(abs, key, sizeof key);
+    int crc = fetch_url_normalize(abs, 0, &canon);
+    if ((hrc == FETCH_OK) != (crc == FETCH_OK) && hrc != FETCH_ETOOLONG)
+        fail("a URL has a host key without a canonical form, or the reverse",
+             abs, canon);
+    if (hrc == FETCH_OK &&
+        (fetch_url_host(canon, key2, sizeof key2) || strcmp(key, key2)))
+        fail("the host key changes with canonical spelling", abs, key2);
+    free(canon);
     /* Resolving is idempotent: an absolute result resolves to itself. */
     char *again = NULL;
     if (fetch_url_resolve(NULL, abs, &again) != FETCH_OK ||
