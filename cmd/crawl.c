@@ -427,13 +427,13 @@ static int on_admit(void *ctx, const char *host, const sched_entry *en)
     return 1;
 }
 
-/* Queues what a page at depth found: its links one deeper, its images
- * (with --requisites) at its own depth. NULL entries (a reply cut short)
- * are skipped. */
-static void queue_found(crawl *c, char *const *found, size_t nl, size_t ni,
+/* Queues what a page at depth found: its links one deeper, its
+ * requisites (images and assets; with --requisites) at its own depth.
+ * NULL entries (a reply cut short) are skipped. */
+static void queue_found(crawl *c, char *const *found, size_t nl, size_t nr,
                         int depth)
 {
-    for (size_t i = 0; i < nl + ni; i++) {
+    for (size_t i = 0; i < nl + nr; i++) {
         if (!found[i])
             continue;
         if (i < nl)
@@ -448,11 +448,11 @@ static void queue_found(crawl *c, char *const *found, size_t nl, size_t ni,
 static void expand_recorded(crawl *c, const sched_entry *e, const char *line)
 {
     char **found = NULL;
-    size_t nl = 0, ni = 0;
-    if (!line || record_found(line, &found, &nl, &ni))
+    size_t nl = 0, nr = 0;
+    if (!line || record_found(line, &found, &nl, &nr))
         return;
-    queue_found(c, found, nl, ni, e->depth);
-    for (size_t i = 0; i < nl + ni; i++)
+    queue_found(c, found, nl, nr, e->depth);
+    for (size_t i = 0; i < nl + nr; i++)
         free(found[i]);
     free(found);
 }
@@ -615,7 +615,7 @@ void crawl_done(crawl *c, const run_outcome *oc)
     fpset_del(c->flying, k);
     if (oc->interrupted)
         return;
-    queue_found(c, oc->found, oc->n_links, oc->n_images, (int)(v / 2));
+    queue_found(c, oc->found, oc->n_links, oc->n_requisites, (int)(v / 2));
 }
 
 void crawl_report(const crawl *c, void *file, void *stats)

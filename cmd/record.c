@@ -270,6 +270,8 @@ char *record_json(const fetch_result *r, const parse_page *page,
         jb_strv(&b, &page->links);
         JB_LIT(&b, ",\"images\":");
         jb_strv(&b, &page->images);
+        JB_LIT(&b, ",\"assets\":");
+        jb_strv(&b, &page->assets);
         JB_LIT(&b, ",\"words\":");
         jb_int(&b, (long long)page->words);
         if (page->n_fields)
@@ -299,14 +301,16 @@ static int take_strings(json_t *a, char **v, size_t *n)
     return 0;
 }
 
-int record_found(const char *line, char ***found, size_t *nl, size_t *ni)
+int record_found(const char *line, char ***found, size_t *nl, size_t *nr)
 {
     json_t *rec = json_loads(line, 0, NULL);
     json_t *links = json_object_get(rec, "links");
     json_t *images = json_object_get(rec, "images");
-    size_t n = 0, cap = json_array_size(links) + json_array_size(images);
+    json_t *assets = json_object_get(rec, "assets");
+    size_t n = 0, cap = json_array_size(links) + json_array_size(images) +
+                        json_array_size(assets);
     *found = NULL;
-    *nl = *ni = 0;
+    *nl = *nr = 0;
     if (!json_is_object(rec)) {
         json_decref(rec);
         return -1;
@@ -317,14 +321,14 @@ int record_found(const char *line, char ***found, size_t *nl, size_t *ni)
         rc = -1;
     } else if (cap) {
         *nl = n;
-        rc = take_strings(images, v, &n);
-        *ni = n - *nl;
+        rc = take_strings(images, v, &n) || take_strings(assets, v, &n);
+        *nr = n - *nl;
     }
     if (rc) {
         for (size_t i = 0; i < n; i++)
             free(v[i]);
         free(v);
-        *nl = *ni = 0;
+        *nl = *nr = 0;
     } else {
         *found = v;
     }

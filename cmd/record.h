@@ -48,10 +48,10 @@ char *record_unchanged(const char *old_line, const char *new_line);
  * record or memory ran out. */
 int record_validators(const char *line, char **etag, char **last_modified);
 
-/* The links and images of a record line (as record_json() writes them):
- * *found gets the links, then the images, all malloced; the counts in *nl
- * and *ni. Returns 0 (none is not an error), or -1 when line is not a
- * record or memory ran out. */
-int record_found(const char *line, char ***found, size_t *nl, size_t *ni);
+/* The links and requisites of a record line (as record_json() writes
+ * them): *found gets the links, then the images and assets, all
+ * malloced; the counts in *nl and *nr. Returns 0 (none is not an error),
+ * or -1 when line is not a record or memory ran out. */
+int record_found(const char *line, char ***found, size_t *nl, size_t *nr);
 
 #endif

@@ -453,7 +453,7 @@ static char *unchanged_record(const run *r, const fetch_result *res,
     char *old = journal_record(r->since, res->url);
     char *merged = old ? record_unchanged(old, line) : NULL;
     if (merged && r->crawl)
-        record_found(old, &oc->found, &oc->n_links, &oc->n_images);
+        record_found(old, &oc->found, &oc->n_links, &oc->n_requisites);
     free(old);
     if (!merged)
         return line; /* no earlier record: the 304 as it came */
@@ -461,34 +461,36 @@ static char *unchanged_record(const run *r, const fetch_result *res,
     return merged;
 }
 
-/* Moves the links and images of page into oc->found. */
+/* Moves the links, then the requisites (images, then assets) of page
+ * into oc->found. */
 static int found_from_page(run_outcome *oc, parse_page *page)
 {
-    size_t n = page->links.n + page->images.n;
+    parse_strv *from[] = {&page->links, &page->images, &page->assets};
+    size_t n = page->links.n + page->images.n + page->assets.n, at = 0;
     if (!n)
         return 0;
     if (!(oc->found = malloc(n * sizeof *oc->found)))
         return -1;
-    /* A page without links or without images has no array to copy, and
-     * memcpy() from NULL is undefined even for no bytes. */
-    if (page->links.n)
-        memcpy(oc->found, page->links.v, page->links.n * sizeof(char *));
-    if (page->images.n)
-        memcpy(oc->found + page->links.n, page->images.v,
-               page->images.n * sizeof(char *));
     oc->n_links = page->links.n;
-    oc->n_images = page->images.n;
-    page->links.n = page->images.n = 0; /* moved */
+    oc->n_requisites = n - page->links.n;
+    for (size_t i = 0; i < sizeof from / sizeof *from; i++) {
+        /* An empty list has no array to copy, and memcpy() from NULL is
+         * undefined even for no bytes. */
+        if (from[i]->n)
+            memcpy(oc->found + at, from[i]->v, from[i]->n * sizeof(char *));
+        at += from[i]->n;
+        from[i]->n = 0; /* moved */
+    }
     return 0;
 }
 
 void run_outcome_clear(run_outcome *oc)
 {
-    for (size_t i = 0; i < oc->n_links + oc->n_images; i++)
+    for (size_t i = 0; i < oc->n_links + oc->n_requisites; i++)
         free(oc->found[i]);
     free(oc->found);
     oc->found = NULL;
-    oc->n_links = oc->n_images = 0;
+    oc->n_links = oc->n_requisites = 0;
 }
 
 char *run_process(const run *r, fetch_result *res, run_outcome *oc)
@@ -676,8 +678,8 @@ void *run_pack_record(const run_outcome *oc, const char *line, size_t *len)
     wire_put_u64(&w, (uint64_t)oc->interrupted);
     wire_put_u64(&w, (uint64_t)oc->throttled);
     wire_put_u64(&w, oc->n_links);
-    wire_put_u64(&w, oc->n_images);
-    for (size_t i = 0; i < oc->n_links + oc->n_images; i++)
+    wire_put_u64(&w, oc->n_requisites);
+    for (size_t i = 0; i < oc->n_links + oc->n_requisites; i++)
         wire_put_str(&w, oc->found[i]);
     wire_put_str(&w, line);
     if (w.failed) {
@@ -701,16 +703,16 @@ void run_emit_packed(run *r, const fetch_result *known, const void *reply,
         oc.parse_ms = wire_get_f64(&rd);
         oc.interrupted = (int)wire_get_u64(&rd);
         oc.throttled = (int)wire_get_u64(&rd);
-        uint64_t nl = wire_get_u64(&rd), ni = wire_get_u64(&rd);
+        uint64_t nl = wire_get_u64(&rd), nr = wire_get_u64(&rd);
         /* Each string takes at least its length prefix: a count larger
          * than the reply is malformed, not a reason to allocate. */
-        if (!rd.failed && nl + ni > 0 && nl + ni <= len / 8 &&
-            (oc.found = calloc(nl + ni, sizeof *oc.found))) {
+        if (!rd.failed && nl + nr > 0 && nl + nr <= len / 8 &&
+            (oc.found = calloc(nl + nr, sizeof *oc.found))) {
             oc.n_links = nl;
-            oc.n_images = ni;
-            for (size_t i = 0; i < nl + ni; i++)
+            oc.n_requisites = nr;
+            for (size_t i = 0; i < nl + nr; i++)
                 oc.found[i] = wire_get_str(&rd);
-        } else if (nl + ni > 0) {
+        } else if (nl + nr > 0) {
             rd.failed = 1;
         }
         line = wire_get_str(&rd);

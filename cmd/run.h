@@ -127,8 +127,9 @@ typedef struct run_outcome {
     double parse_ms;    /* time spent parsing; 0 when not parsed */
     int throttled;      /* 429 answers seen */
     char **found;       /* owned; crawl only: the page's links, then its
-                           images (absolute URLs); NULL when none */
-    size_t n_links, n_images;
+                           requisites, images and assets (absolute
+                           URLs); NULL when none */
+    size_t n_links, n_requisites;
 } run_outcome;
 
 /* Releases what oc owns (the links found). */

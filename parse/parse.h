@@ -73,6 +73,9 @@ typedef struct parse_page {
     char *description;  /* owned; meta description; NULL if none */
     parse_strv links;   /* absolute, unique, in document order */
     parse_strv images;
+    parse_strv assets;  /* the other resources the page embeds: style
+                           sheets and icons (<link rel>), scripts, frames,
+                           objects, audio and video; like links */
     uint64_t words;     /* words of visible text */
     parse_strv *fields; /* owned; one list per parse_opts field, or NULL */
     size_t n_fields;

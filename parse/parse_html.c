@@ -1,5 +1,6 @@
 /* parse_html: the HTML extractor. libxml2's HTML parser reads the page
- * and SAX callbacks collect the title, description, <base>, links, images
+ * and SAX callbacks collect the title, description, <base>, links, images,
+ * the other embedded resources (assets)
  * and visible words, with no tree built; links are resolved afterwards,
  * once <base> is known, and made unique. Only XPath fields need a tree.
  * The module's shared pieces live here too: parse_strerror(), global
@@ -100,6 +101,7 @@ void parse_page_clear(parse_page *p)
     free(p->description);
     parse_strv_clear(&p->links);
     parse_strv_clear(&p->images);
+    parse_strv_clear(&p->assets);
     for (size_t i = 0; i < p->n_fields; i++)
         parse_strv_clear(&p->fields[i]);
     free(p->fields);
@@ -158,6 +160,7 @@ enum {
     TAG_TITLE = 16,
     TAG_META = 32,
     TAG_BASE = 64,
+    TAG_ASSET = 128, /* embeds a resource: see push_asset() */
 };
 
 typedef struct tag_info {
@@ -168,25 +171,30 @@ typedef struct tag_info {
 /* Sorted by name for bsearch. libxml2's HTML parser lowercases names. */
 static const tag_info tags[] = {
     {"a", TAG_INLINE | TAG_LINK}, {"abbr", TAG_INLINE},
-    {"area", TAG_LINK},           {"b", TAG_INLINE},
-    {"base", TAG_BASE},           {"bdi", TAG_INLINE},
-    {"bdo", TAG_INLINE},          {"big", TAG_INLINE},
-    {"cite", TAG_INLINE},         {"code", TAG_INLINE},
-    {"data", TAG_INLINE},         {"dfn", TAG_INLINE},
-    {"em", TAG_INLINE},           {"font", TAG_INLINE},
-    {"head", TAG_HIDDEN},         {"i", TAG_INLINE},
+    {"area", TAG_LINK},           {"audio", TAG_ASSET},
+    {"b", TAG_INLINE},            {"base", TAG_BASE},
+    {"bdi", TAG_INLINE},          {"bdo", TAG_INLINE},
+    {"big", TAG_INLINE},          {"cite", TAG_INLINE},
+    {"code", TAG_INLINE},         {"data", TAG_INLINE},
+    {"dfn", TAG_INLINE},          {"em", TAG_INLINE},
+    {"embed", TAG_ASSET},         {"font", TAG_INLINE},
+    {"frame", TAG_ASSET},         {"head", TAG_HIDDEN},
+    {"i", TAG_INLINE},            {"iframe", TAG_ASSET},
     {"img", TAG_IMG},             {"kbd", TAG_INLINE},
-    {"label", TAG_INLINE},        {"mark", TAG_INLINE},
-    {"meta", TAG_META},           {"nobr", TAG_INLINE},
-    {"noscript", TAG_HIDDEN},     {"q", TAG_INLINE},
+    {"label", TAG_INLINE},        {"link", TAG_ASSET},
+    {"mark", TAG_INLINE},         {"meta", TAG_META},
+    {"nobr", TAG_INLINE},         {"noscript", TAG_HIDDEN},
+    {"object", TAG_ASSET},        {"q", TAG_INLINE},
     {"s", TAG_INLINE},            {"samp", TAG_INLINE},
-    {"script", TAG_HIDDEN},       {"small", TAG_INLINE},
-    {"span", TAG_INLINE},         {"strike", TAG_INLINE},
-    {"strong", TAG_INLINE},       {"style", TAG_HIDDEN},
-    {"sub", TAG_INLINE},          {"sup", TAG_INLINE},
-    {"template", TAG_HIDDEN},     {"time", TAG_INLINE},
-    {"title", TAG_HIDDEN | TAG_TITLE}, {"tt", TAG_INLINE},
+    {"script", TAG_HIDDEN | TAG_ASSET}, {"small", TAG_INLINE},
+    {"source", TAG_ASSET},        {"span", TAG_INLINE},
+    {"strike", TAG_INLINE},       {"strong", TAG_INLINE},
+    {"style", TAG_HIDDEN},        {"sub", TAG_INLINE},
+    {"sup", TAG_INLINE},          {"template", TAG_HIDDEN},
+    {"time", TAG_INLINE},         {"title", TAG_HIDDEN | TAG_TITLE},
+    {"track", TAG_ASSET},         {"tt", TAG_INLINE},
     {"u", TAG_INLINE},            {"var", TAG_INLINE},
+    {"video", TAG_ASSET},
 };
 
 static int cmp_tag(const void *key, const void *elem)
@@ -210,6 +218,7 @@ typedef struct walk {
     parse_page *page;
     parse_strv raw_links;  /* hrefs as written */
     parse_strv raw_images;
+    parse_strv raw_assets;
     char *base;            /* owned; <base href> as written, or NULL */
     char *title;           /* owned; the first <title>'s text so far */
     size_t title_len, title_cap;
@@ -243,6 +252,44 @@ static void push_copy(walk *w, parse_strv *v, const char *s)
     }
 }
 
+/* Whether a <link rel> (space-separated, any case) names a resource the
+ * page needs to display: a style sheet or an icon, as wget's -p takes.
+ * alternate, next, canonical... are other pages, not requisites. */
+static int rel_wanted(const char *rel)
+{
+    static const char *const wanted[] = {"stylesheet", "icon",
+                                         "apple-touch-icon"};
+    for (const char *p = rel; *p;) {
+        size_t n = strcspn(p, " \t\n\f\r");
+        for (size_t i = 0; i < sizeof wanted / sizeof *wanted; i++)
+            if (n == strlen(wanted[i]) && !strncasecmp(p, wanted[i], n))
+                return 1;
+        p += n;
+        p += strspn(p, " \t\n\f\r");
+    }
+    return 0;
+}
+
+/* The resources an element embeds, as written: src of script, frames,
+ * embed, audio, video, source and track, video's poster, object's data,
+ * and a wanted <link rel>'s href. */
+static void push_asset(walk *w, const char *tag, const xmlChar **atts)
+{
+    if (!strcmp(tag, "link")) {
+        const char *rel = attr(atts, "rel");
+        if (rel && rel_wanted(rel))
+            push_copy(w, &w->raw_assets, attr(atts, "href"));
+        return;
+    }
+    if (!strcmp(tag, "object")) {
+        push_copy(w, &w->raw_assets, attr(atts, "data"));
+        return;
+    }
+    push_copy(w, &w->raw_assets, attr(atts, "src"));
+    if (!strcmp(tag, "video"))
+        push_copy(w, &w->raw_assets, attr(atts, "poster"));
+}
+
 static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
     walk *w = walk_of(ctx);
@@ -253,6 +300,8 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
         w->in_word = 0;
     if (flags & TAG_HIDDEN)
         w->hidden++;
+    if (flags & TAG_ASSET)
+        push_asset(w, (const char *)name, atts);
     if (flags & TAG_LINK) {
         push_copy(w, &w->raw_links, attr(atts, "href"));
     } else if (flags & TAG_IMG) {
@@ -565,7 +614,8 @@ int parse_html(const char *buf, size_t len, const char *url,
     else
         base = strdup(url ? url : "");
     if (!base || resolve_all(o, base, &w.raw_links, &out->links) ||
-        resolve_all(o, base, &w.raw_images, &out->images)) {
+        resolve_all(o, base, &w.raw_images, &out->images) ||
+        resolve_all(o, base, &w.raw_assets, &out->assets)) {
         result = PARSE_ENOMEM;
         parse_errf(err, errlen, "out of memory");
         goto out;
@@ -596,6 +646,7 @@ out:
     free(w.title);
     parse_strv_clear(&w.raw_links);
     parse_strv_clear(&w.raw_images);
+    parse_strv_clear(&w.raw_assets);
     if (doc)
         xmlFreeDoc(doc);
     return result;

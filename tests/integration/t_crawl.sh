@@ -66,6 +66,23 @@ page orphan2.html
 page other.html
 printf '<html><body><img src="img/p.png"></body></html>' > "$S/pic.html"
 cp "$SITE/images/pixel.png" "$S/img/p.png"
+# A page that embeds more than images: style sheet, icon, script, frame
+# (a page whose own image is a requisite too), object and video; its
+# alternate link and canonical link are links, not requisites.
+cat > "$S/media.html" <<'HTML'
+<html><head><link rel="stylesheet" href="css/s.css"><link rel="icon" href="img/p.png">
+<link rel="alternate" href="orphan2.html"><script src="js/a.js"></script></head>
+<body><iframe src="frame.html"></iframe><object data="doc.txt"></object>
+<video src="v.bin" poster="img/poster.png"></video></body></html>
+HTML
+printf '<html><body><img src="img/f.png"></body></html>' > "$S/frame.html"
+mkdir -p "$S/css" "$S/js"
+printf 'body { color: red }\n' > "$S/css/s.css"
+printf 'var x = 1;\n' > "$S/js/a.js"
+printf 'a document\n' > "$S/doc.txt"
+printf 'not a video\n' > "$S/v.bin"
+cp "$SITE/images/pixel.png" "$S/img/poster.png"
+cp "$SITE/images/logo.png" "$S/img/f.png"
 printf 'User-agent: *\nDisallow: /site/private/\nDisallow: /site/nofollow\nSitemap: %s/site/sitemap-index.xml\n\nUser-agent: otherbot\nDisallow: /\n' "$BASE" > "$T/root/robots.txt"
 cat > "$S/sitemap-index.xml" <<XML
 <?xml version="1.0" encoding="UTF-8"?>
@@ -124,6 +141,16 @@ check_eq "$(jq -s length "$T/s.jsonl")" 3 "--max-pages 3"
 # --sitemap adds its URLs; --requisites takes the image of pic.html.
 crawl_site 0 --no-robots --depth 0 --sitemap "$BASE/site/extra-sitemap.xml" -p "$BASE/site/pic.html"
 check_eq "$(paths)" "/img/p.png /orphan2.html /pic.html " "--sitemap and --requisites"
+# Every resource a page embeds is a requisite, in every mode; without -p
+# depth 0 takes the page alone.
+for m in async threads procs hybrid; do
+  crawl_site 0 -m "$m" --no-robots --depth 0 -p "$BASE/site/media.html"
+  check_eq "$(paths)" "/css/s.css /doc.txt /frame.html /img/f.png /img/p.png /img/poster.png /js/a.js /media.html /v.bin " \
+    "$m: --requisites beyond images"
+  check_saved "$T/s.jsonl" "$T/root"
+done
+crawl_site 0 --no-robots --depth 0 "$BASE/site/media.html"
+check_eq "$(paths)" "/media.html " "no --requisites"
 
 # --- resuming: an interrupted crawl's records are kept and crawled on ----------
 run_gather 1 crawl -o "$T/r" --jsonl "$T/r.jsonl" --exclude '/site/' "$BASE/"
