@@ -388,7 +388,7 @@ static void csv_cell(csvbuf *b, const char *v, int first)
 static const char *const csv_cols[] = {
     "url", "final_url", "status", "bytes", "content_type", "sha256", "path",
     "error", "attempts", "total_ms", "title", "description", "words",
-    "links", "images",
+    "links", "images", "assets",
 };
 #define N_CSV_COLS (sizeof csv_cols / sizeof *csv_cols)
 

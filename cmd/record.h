@@ -28,7 +28,7 @@ char *record_json(const fetch_result *r, const parse_page *page,
 /* CSV (RFC 4180) instead of JSON lines: the header row, and the row of a
  * record line. Columns: url, final_url, status, bytes, content_type,
  * sha256, path, error, attempts, total_ms, title, description, words,
- * links, images, then one per field; lists are joined with ',' in one
+ * links, images, assets, then one per field; lists are joined with ',' in one
  * cell, as Scrapy's CSV exporter does. Rows end in CRLF, as RFC 4180
  * says. Malloced; NULL when out of memory (or line is not a record). */
 char *record_csv_header(const parse_field *fields, size_t n_fields);

@@ -182,5 +182,16 @@ assert idx['title'] == 'Gather Sample Site - Home', idx['title']
 assert idx['h1'] == 'Gather sample site', idx['h1']
 assert sys.argv[2] + '/about.html' in idx['links'].split(','), idx['links']
 assert ',' in idx['description'] and idx['status'] == '200'
+assert idx['images'] == sys.argv[2] + '/images/logo.png', idx['images']
+assert idx['assets'] == '', idx['assets']
+PY
+# A page's assets in their own column, joined like links.
+run_gather 0 crawl --no-robots --depth 0 --format csv --records "$T/m.csv" "$BASE/site/media.html"
+python3 - "$T/m.csv" "$BASE/site" <<'PY' || fail "CSV assets column"
+import csv, sys
+b = sys.argv[2]
+row = list(csv.DictReader(open(sys.argv[1], newline='')))[0]
+want = ['css/s.css', 'img/p.png', 'js/a.js', 'frame.html', 'doc.txt', 'v.bin', 'img/poster.png']
+assert row['assets'].split(',') == [b + '/' + w for w in want], row['assets']
 PY
 echo "crawl: sample site in 4 modes, robots, depth, scope, sitemaps, resume, CSV ok"
