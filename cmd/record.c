@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,6 +209,35 @@ static void jb_fields(wire *b, const parse_page *page,
     free(keys);
 }
 
+/* The timings in the order the record lists them. */
+static const struct {
+    const char *name;
+    size_t offset;
+} timing_keys[] = {
+    {"queue", offsetof(fetch_timings, queue)},
+    {"dns", offsetof(fetch_timings, dns)},
+    {"connect", offsetof(fetch_timings, connect)},
+    {"tls", offsetof(fetch_timings, tls)},
+    {"ttfb", offsetof(fetch_timings, ttfb)},
+    {"transfer", offsetof(fetch_timings, transfer)},
+    {"write", offsetof(fetch_timings, write)},
+    {"parse_wait", offsetof(fetch_timings, parse_wait)},
+    {"parse", offsetof(fetch_timings, parse)},
+    {"total", offsetof(fetch_timings, total)},
+};
+
+/* Ends b's text with a NUL: returns it malloced, or NULL (b cleared) when
+ * memory ran out on the way. */
+static char *text_of(wire *b)
+{
+    wire_put_bytes(b, "", 1);
+    if (b->failed) {
+        wire_clear(b);
+        return NULL;
+    }
+    return b->buf;
+}
+
 char *record_json(const fetch_result *r, const parse_page *page,
                   const parse_field *fields, const char *parse_error)
 {
@@ -240,26 +270,14 @@ char *record_json(const fetch_result *r, const parse_page *page,
         JB_LIT(&b, ",\"unchanged\":true");
     else
         JB_LIT(&b, ",\"unchanged\":false");
-    JB_LIT(&b, ",\"timings\":{\"queue\":");
-    jb_ms(&b, r->t.queue);
-    JB_LIT(&b, ",\"dns\":");
-    jb_ms(&b, r->t.dns);
-    JB_LIT(&b, ",\"connect\":");
-    jb_ms(&b, r->t.connect);
-    JB_LIT(&b, ",\"tls\":");
-    jb_ms(&b, r->t.tls);
-    JB_LIT(&b, ",\"ttfb\":");
-    jb_ms(&b, r->t.ttfb);
-    JB_LIT(&b, ",\"transfer\":");
-    jb_ms(&b, r->t.transfer);
-    JB_LIT(&b, ",\"write\":");
-    jb_ms(&b, r->t.write);
-    JB_LIT(&b, ",\"parse_wait\":");
-    jb_ms(&b, r->t.parse_wait);
-    JB_LIT(&b, ",\"parse\":");
-    jb_ms(&b, r->t.parse);
-    JB_LIT(&b, ",\"total\":");
-    jb_ms(&b, r->t.total);
+    JB_LIT(&b, ",\"timings\":");
+    for (size_t i = 0; i < sizeof timing_keys / sizeof *timing_keys; i++) {
+        wire_put_bytes(&b, i ? ",\"" : "{\"", 2);
+        wire_put_bytes(&b, timing_keys[i].name, strlen(timing_keys[i].name));
+        JB_LIT(&b, "\":");
+        jb_ms(&b, *(const double *)((const char *)&r->t +
+                                     timing_keys[i].offset));
+    }
     JB_LIT(&b, "}");
     if (page) {
         JB_LIT(&b, ",\"title\":");
@@ -277,12 +295,8 @@ char *record_json(const fetch_result *r, const parse_page *page,
         if (page->n_fields)
             jb_fields(&b, page, fields);
     }
-    wire_put_bytes(&b, "}", 2); /* with the NUL */
-    if (b.failed) {
-        wire_clear(&b);
-        return NULL;
-    }
-    return b.buf;
+    JB_LIT(&b, "}");
+    return text_of(&b);
 }
 
 /* Appends the strings of the JSON array a to v from index *n. */
@@ -338,51 +352,26 @@ int record_found(const char *line, char ***found, size_t *nl, size_t *nr)
 
 /* ---- CSV ---- */
 
-typedef struct csvbuf {
-    char *s;
-    size_t n, cap;
-    int bad;
-} csvbuf;
-
-static void csv_put(csvbuf *b, const char *s, size_t n)
-{
-    if (b->bad)
-        return;
-    if (b->n + n + 3 > b->cap) {
-        size_t cap = (b->n + n + 3) * 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns) {
-            b->bad = 1;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-}
-
 /* Appends one cell: quoted when it holds a separator, a quote or a line
  * break, with quotes doubled. */
-static void csv_cell(csvbuf *b, const char *v, int first)
+static void csv_cell(wire *b, const char *v, int first)
 {
     if (!first)
-        csv_put(b, ",", 1);
+        wire_put_bytes(b, ",", 1);
     if (!v)
         return;
     if (!v[strcspn(v, ",\"\r\n")]) {
-        csv_put(b, v, strlen(v));
+        wire_put_bytes(b, v, strlen(v));
         return;
     }
-    csv_put(b, "\"", 1);
+    wire_put_bytes(b, "\"", 1);
     for (const char *p = v; *p; p++) {
         if (*p == '"')
-            csv_put(b, "\"\"", 2);
+            wire_put_bytes(b, "\"\"", 2);
         else
-            csv_put(b, p, 1);
+            wire_put_bytes(b, p, 1);
     }
-    csv_put(b, "\"", 1);
+    wire_put_bytes(b, "\"", 1);
 }
 
 static const char *const csv_cols[] = {
@@ -394,17 +383,13 @@ static const char *const csv_cols[] = {
 
 char *record_csv_header(const parse_field *fields, size_t n_fields)
 {
-    csvbuf b = {0};
+    wire b = {0};
     for (size_t i = 0; i < N_CSV_COLS; i++)
         csv_cell(&b, csv_cols[i], i == 0);
     for (size_t i = 0; i < n_fields; i++)
         csv_cell(&b, fields[i].name, 0);
-    csv_put(&b, "\r\n", 2);
-    if (b.bad) {
-        free(b.s);
-        return NULL;
-    }
-    return b.s;
+    wire_put_bytes(&b, "\r\n", 2);
+    return text_of(&b);
 }
 
 /* The text of a JSON value as one cell: strings as they are, numbers in
@@ -416,22 +401,17 @@ static char *cell_text(json_t *v)
     if (json_is_string(v))
         return strdup(json_string_value(v));
     if (json_is_array(v)) {
-        csvbuf b = {0};
+        wire b = {0};
         size_t i;
         json_t *e;
-        csv_put(&b, "", 0);
         json_array_foreach(v, i, e) {
             if (i)
-                csv_put(&b, ",", 1);
+                wire_put_bytes(&b, ",", 1);
             const char *str = json_string_value(e);
             if (str)
-                csv_put(&b, str, strlen(str));
+                wire_put_bytes(&b, str, strlen(str));
         }
-        if (b.bad) {
-            free(b.s);
-            return NULL;
-        }
-        return b.s ? b.s : strdup("");
+        return text_of(&b);
     }
     return json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
 }
@@ -440,7 +420,7 @@ char *record_csv(const char *line, const parse_field *fields,
                  size_t n_fields)
 {
     json_t *rec = json_loads(line, 0, NULL);
-    csvbuf b = {0};
+    wire b = {0};
     if (!json_is_object(rec)) {
         json_decref(rec);
         return NULL;
@@ -458,13 +438,9 @@ char *record_csv(const char *line, const parse_field *fields,
         csv_cell(&b, text, i == 0);
         free(text);
     }
-    csv_put(&b, "\r\n", 2);
+    wire_put_bytes(&b, "\r\n", 2);
     json_decref(rec);
-    if (b.bad) {
-        free(b.s);
-        return NULL;
-    }
-    return b.s;
+    return text_of(&b);
 }
 
 char *record_unchanged(const char *old_line, const char *new_line)

@@ -27,7 +27,7 @@ typedef struct wire_rd {
 
 void wire_clear(wire *w);
 /* Appends n bytes as they are; what the others build on, and the growing
- * buffer record_json() writes a line into. */
+ * buffer record.c writes its JSON and CSV lines into. */
 void wire_put_bytes(wire *w, const void *p, size_t n);
 void wire_put_u64(wire *w, uint64_t v);
 void wire_put_f64(wire *w, double v);

@@ -67,40 +67,46 @@ static char *clean_ref(const char *ref)
 #define RESOLVE_FLAGS (CURLU_ALLOW_SPACE | CURLU_URLENCODE)
 
 /* Resolves cref (a reference clean_ref() has cleaned) against b (a parsed
- * base, or NULL when cref must be absolute) into a malloced URL in *out. */
-static int resolve_clean(const CURLU *b, const char *cref, char **out)
+ * base, or NULL when cref must be absolute): *u gets the result without
+ * its fragment, *text curl's text of it (free both, also on failure).
+ * Returns 0, FETCH_EURL, FETCH_ESCHEME or FETCH_ENOMEM. */
+static int resolve_parts(const CURLU *b, const char *cref, CURLU **u,
+                         char **text)
 {
-    int result = FETCH_EURL;
-    char *s = NULL;
-    CURLU *u = b ? curl_url_dup((CURLU *)b) : curl_url();
-
-    *out = NULL;
-    if (!u) {
-        result = FETCH_ENOMEM;
-        goto out;
-    }
+    *text = NULL;
+    if (!(*u = b ? curl_url_dup((CURLU *)b) : curl_url()))
+        return FETCH_ENOMEM;
     /* RFC 3986: an empty or fragment-only reference is the base document
      * itself. curl 7.88 resolves those to the base's directory instead,
      * so they never reach it. */
     int self = b && (cref[0] == '\0' || cref[0] == '#');
-    if ((result = self ? (is_http_scheme(u) ? FETCH_OK : FETCH_ESCHEME)
-                       : set_http_url(u, cref, RESOLVE_FLAGS)))
-        goto out;
-    result = FETCH_EURL;
-    if (curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
-        goto out;
+    int result = self ? (is_http_scheme(*u) ? FETCH_OK : FETCH_ESCHEME)
+                      : set_http_url(*u, cref, RESOLVE_FLAGS);
+    if (result)
+        return result;
+    if (curl_url_set(*u, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK ||
+        curl_url_get(*u, CURLUPART_URL, text, 0) != CURLUE_OK)
+        return FETCH_EURL;
     /* curl decodes a %-encoded host ("http://0x%7f.1/") and lets DEL
      * through, and CURLU_ALLOW_SPACE lets a space into the user name
      * ("http:/ @x"). Browsers refuse both, so the reference is dropped. */
-    for (const char *c = s; *c; c++)
+    for (const char *c = *text; *c; c++)
         if ((unsigned char)*c <= ' ' || *c == 0x7f)
-            goto out;
-    *out = dup_curl(s);
-    s = NULL;
-    result = *out ? FETCH_OK : FETCH_ENOMEM;
-out:
-    curl_free(s);
+            return FETCH_EURL;
+    return FETCH_OK;
+}
+
+/* As resolve_parts(), into a malloced URL in *out. */
+static int resolve_clean(const CURLU *b, const char *cref, char **out)
+{
+    CURLU *u;
+    char *text;
+    int result = resolve_parts(b, cref, &u, &text);
+    *out = NULL;
+    if (result == FETCH_OK)
+        result = (*out = dup_curl(text)) ? FETCH_OK : FETCH_ENOMEM;
+    else
+        curl_free(text);
     curl_url_cleanup(u);
     return result;
 }
@@ -667,30 +673,23 @@ int fetch_url_normalize(const char *url, int sort_query, char **out)
 /* One parse, not canonical()'s two: the scheduler takes the key of every
  * URL twice (when it queues and when it is done), and the path and query
  * that canonical() rewrites do not touch the host. The URL is refused as
- * resolve_clean() refuses it, so a URL gets a key exactly when it has a
+ * resolve_parts() refuses it, so a URL gets a key exactly when it has a
  * canonical form. */
 int fetch_url_host(const char *url, char *out, size_t cap)
 {
     char *cref = clean_ref(url), *text = NULL, *host = NULL, *port = NULL;
     char *chost = NULL;
-    CURLU *u = curl_url();
+    CURLU *u = NULL;
     int result = FETCH_ENOMEM;
     if (cap)
         out[0] = '\0';
-    if (!cref || !u)
-        goto out;
-    if ((result = set_http_url(u, cref, RESOLVE_FLAGS)))
+    if (!cref || (result = resolve_parts(NULL, cref, &u, &text)))
         goto out;
     result = FETCH_EURL;
-    if (curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_URL, &text, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
             CURLUE_OK)
         goto out;
-    for (const char *c = text; *c; c++)
-        if ((unsigned char)*c <= ' ' || *c == 0x7f)
-            goto out;
     if (!(chost = canonical_host(host))) {
         result = FETCH_ENOMEM;
         goto out;

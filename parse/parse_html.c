@@ -160,7 +160,12 @@ enum {
     TAG_TITLE = 16,
     TAG_META = 32,
     TAG_BASE = 64,
-    TAG_ASSET = 128, /* embeds a resource: see push_asset() */
+    /* Embeds a resource (an asset) named by this attribute: */
+    TAG_SRC = 128,
+    TAG_DATA = 256,
+    TAG_POSTER = 512,
+    TAG_REL_HREF = 1024, /* href, when rel_wanted() */
+    TAG_ASSETS = TAG_SRC | TAG_DATA | TAG_POSTER | TAG_REL_HREF,
 };
 
 typedef struct tag_info {
@@ -170,31 +175,31 @@ typedef struct tag_info {
 
 /* Sorted by name for bsearch. libxml2's HTML parser lowercases names. */
 static const tag_info tags[] = {
-    {"a", TAG_INLINE | TAG_LINK}, {"abbr", TAG_INLINE},
-    {"area", TAG_LINK},           {"audio", TAG_ASSET},
-    {"b", TAG_INLINE},            {"base", TAG_BASE},
-    {"bdi", TAG_INLINE},          {"bdo", TAG_INLINE},
-    {"big", TAG_INLINE},          {"cite", TAG_INLINE},
-    {"code", TAG_INLINE},         {"data", TAG_INLINE},
-    {"dfn", TAG_INLINE},          {"em", TAG_INLINE},
-    {"embed", TAG_ASSET},         {"font", TAG_INLINE},
-    {"frame", TAG_ASSET},         {"head", TAG_HIDDEN},
-    {"i", TAG_INLINE},            {"iframe", TAG_ASSET},
-    {"img", TAG_IMG},             {"kbd", TAG_INLINE},
-    {"label", TAG_INLINE},        {"link", TAG_ASSET},
-    {"mark", TAG_INLINE},         {"meta", TAG_META},
-    {"nobr", TAG_INLINE},         {"noscript", TAG_HIDDEN},
-    {"object", TAG_ASSET},        {"q", TAG_INLINE},
-    {"s", TAG_INLINE},            {"samp", TAG_INLINE},
-    {"script", TAG_HIDDEN | TAG_ASSET}, {"small", TAG_INLINE},
-    {"source", TAG_ASSET},        {"span", TAG_INLINE},
-    {"strike", TAG_INLINE},       {"strong", TAG_INLINE},
-    {"style", TAG_HIDDEN},        {"sub", TAG_INLINE},
-    {"sup", TAG_INLINE},          {"template", TAG_HIDDEN},
-    {"time", TAG_INLINE},         {"title", TAG_HIDDEN | TAG_TITLE},
-    {"track", TAG_ASSET},         {"tt", TAG_INLINE},
-    {"u", TAG_INLINE},            {"var", TAG_INLINE},
-    {"video", TAG_ASSET},
+    {"a", TAG_INLINE | TAG_LINK},  {"abbr", TAG_INLINE},
+    {"area", TAG_LINK},            {"audio", TAG_SRC},
+    {"b", TAG_INLINE},             {"base", TAG_BASE},
+    {"bdi", TAG_INLINE},           {"bdo", TAG_INLINE},
+    {"big", TAG_INLINE},           {"cite", TAG_INLINE},
+    {"code", TAG_INLINE},          {"data", TAG_INLINE},
+    {"dfn", TAG_INLINE},           {"em", TAG_INLINE},
+    {"embed", TAG_SRC},            {"font", TAG_INLINE},
+    {"frame", TAG_SRC},            {"head", TAG_HIDDEN},
+    {"i", TAG_INLINE},             {"iframe", TAG_SRC},
+    {"img", TAG_IMG},              {"kbd", TAG_INLINE},
+    {"label", TAG_INLINE},         {"link", TAG_REL_HREF},
+    {"mark", TAG_INLINE},          {"meta", TAG_META},
+    {"nobr", TAG_INLINE},          {"noscript", TAG_HIDDEN},
+    {"object", TAG_DATA},          {"q", TAG_INLINE},
+    {"s", TAG_INLINE},             {"samp", TAG_INLINE},
+    {"script", TAG_HIDDEN | TAG_SRC}, {"small", TAG_INLINE},
+    {"source", TAG_SRC},           {"span", TAG_INLINE},
+    {"strike", TAG_INLINE},        {"strong", TAG_INLINE},
+    {"style", TAG_HIDDEN},         {"sub", TAG_INLINE},
+    {"sup", TAG_INLINE},           {"template", TAG_HIDDEN},
+    {"time", TAG_INLINE},          {"title", TAG_HIDDEN | TAG_TITLE},
+    {"track", TAG_SRC},            {"tt", TAG_INLINE},
+    {"u", TAG_INLINE},             {"var", TAG_INLINE},
+    {"video", TAG_SRC | TAG_POSTER},
 };
 
 static int cmp_tag(const void *key, const void *elem)
@@ -210,6 +215,18 @@ static int tag_flags(const xmlChar *name)
                              : NULL;
     return t ? t->flags : 0;
 }
+
+/* The attribute each asset flag stands for, in the order they are taken
+ * (a video's src before its poster). */
+static const struct {
+    int flag;
+    const char *attr;
+} asset_attrs[] = {
+    {TAG_SRC, "src"},
+    {TAG_DATA, "data"},
+    {TAG_POSTER, "poster"},
+    {TAG_REL_HREF, "href"},
+};
 
 /* What the SAX callbacks build up while libxml2 reads the page. Elements
  * come balanced (the parser closes what the page leaves open), so depth
@@ -259,7 +276,7 @@ static int rel_wanted(const char *rel)
 {
     static const char *const wanted[] = {"stylesheet", "icon",
                                          "apple-touch-icon"};
-    for (const char *p = rel; *p;) {
+    for (const char *p = rel ? rel : ""; *p;) {
         size_t n = strcspn(p, " \t\n\f\r");
         for (size_t i = 0; i < sizeof wanted / sizeof *wanted; i++)
             if (n == strlen(wanted[i]) && !strncasecmp(p, wanted[i], n))
@@ -270,24 +287,14 @@ static int rel_wanted(const char *rel)
     return 0;
 }
 
-/* The resources an element embeds, as written: src of script, frames,
- * embed, audio, video, source and track, video's poster, object's data,
- * and a wanted <link rel>'s href. */
-static void push_asset(walk *w, const char *tag, const xmlChar **atts)
+/* The resources an element with TAG_ASSETS flags embeds, as written. */
+static void push_assets(walk *w, int flags, const xmlChar **atts)
 {
-    if (!strcmp(tag, "link")) {
-        const char *rel = attr(atts, "rel");
-        if (rel && rel_wanted(rel))
-            push_copy(w, &w->raw_assets, attr(atts, "href"));
-        return;
-    }
-    if (!strcmp(tag, "object")) {
-        push_copy(w, &w->raw_assets, attr(atts, "data"));
-        return;
-    }
-    push_copy(w, &w->raw_assets, attr(atts, "src"));
-    if (!strcmp(tag, "video"))
-        push_copy(w, &w->raw_assets, attr(atts, "poster"));
+    if ((flags & TAG_REL_HREF) && !rel_wanted(attr(atts, "rel")))
+        flags &= ~TAG_REL_HREF;
+    for (size_t i = 0; i < sizeof asset_attrs / sizeof *asset_attrs; i++)
+        if (flags & asset_attrs[i].flag)
+            push_copy(w, &w->raw_assets, attr(atts, asset_attrs[i].attr));
 }
 
 static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
@@ -300,8 +307,8 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
         w->in_word = 0;
     if (flags & TAG_HIDDEN)
         w->hidden++;
-    if (flags & TAG_ASSET)
-        push_asset(w, (const char *)name, atts);
+    if (flags & TAG_ASSETS)
+        push_assets(w, flags, atts);
     if (flags & TAG_LINK) {
         push_copy(w, &w->raw_links, attr(atts, "href"));
     } else if (flags & TAG_IMG) {
