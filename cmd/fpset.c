@@ -2,9 +2,9 @@
  * probing; the fingerprint is already a uniform hash, so its low bits
  * pick the slot. */
 #include "fpset.h"
+#include "../fetch/fetch.h"
 
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,26 +32,12 @@ void fpset_free(fpset *s)
     free(s);
 }
 
-/* SHA-256 fetched from its provider once: EVP_sha256() has OpenSSL 3
- * look it up again on every digest, which cost more than the digest of a
- * URL itself (0.63 us against 0.25 us a key), and a crawl takes two keys
- * per link it finds. Held until exit. */
-static EVP_MD *sha256;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-
-static void fetch_sha256(void)
-{
-    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
 uint64_t fpset_key(const char *str)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned len = 0;
     uint64_t k = 0;
-    pthread_once(&sha256_once, fetch_sha256);
-    if (EVP_Digest(str, strlen(str), md, &len,
-                   sha256 ? sha256 : EVP_sha256(), NULL))
+    if (EVP_Digest(str, strlen(str), md, &len, fetch_sha256(), NULL))
         memcpy(&k, md, sizeof k);
     return k ? k : 1;
 }

@@ -44,6 +44,30 @@ double fetch_now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+static EVP_MD *sha256;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256_once(void)
+{
+    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+const EVP_MD *fetch_sha256(void)
+{
+    pthread_once(&sha256_once, fetch_sha256_once);
+    return sha256 ? sha256 : EVP_sha256();
+}
+
+void fetch_hex(const unsigned char *md, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[md[i] >> 4];
+        out[2 * i + 1] = digits[md[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 void fetch_result_clear(fetch_result *r)
 {
     free(r->url);

@@ -150,6 +150,14 @@ int fetch_mkdir_p(const char *path);
 /* CLOCK_MONOTONIC in milliseconds. */
 double fetch_now_ms(void);
 
+/* SHA-256 as an EVP_MD (from <openssl/evp.h>), fetched from its provider
+ * once and held until exit: EVP_sha256() has OpenSSL 3 look it up again
+ * on every digest, which costs more than the digest of a URL itself. */
+const struct evp_md_st *fetch_sha256(void);
+
+/* Writes the n bytes of md as 2n lower-case hex digits and a NUL to out. */
+void fetch_hex(const unsigned char *md, size_t n, char *out);
+
 /* Releases what r owns and zeroes it. */
 void fetch_result_clear(fetch_result *r);
 

@@ -77,14 +77,13 @@ static int same_content(const char *path, uint64_t size, const char *sha)
         return 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     EVP_MD_CTX *c = EVP_MD_CTX_new();
-    if (fd >= 0 && c && EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
+    if (fd >= 0 && c && EVP_DigestInit_ex(c, fetch_sha256(), NULL)) {
         ssize_t r;
         while ((r = read(fd, buf, sizeof buf)) > 0)
             EVP_DigestUpdate(c, buf, (size_t)r);
-        if (r == 0 && EVP_DigestFinal_ex(c, md, &mdlen)) {
-            for (unsigned i = 0; i < mdlen && i < 32; i++)
-                snprintf(hex + 2 * i, 3, "%02x", md[i]);
-            same = mdlen == 32 && !strcmp(hex, sha);
+        if (r == 0 && EVP_DigestFinal_ex(c, md, &mdlen) && mdlen == 32) {
+            fetch_hex(md, mdlen, hex);
+            same = !strcmp(hex, sha);
         }
     }
     EVP_MD_CTX_free(c);

@@ -431,7 +431,7 @@ fetch_xfer *fetch_xfer_new(const fetch_opts *o, const char *url)
     x->file.fd = -1;
     x->t_created = fetch_now_ms();
     if (!(x->r.url = strdup(url)) || !(x->md = EVP_MD_CTX_new()) ||
-        !EVP_DigestInit_ex(x->md, EVP_sha256(), NULL)) {
+        !EVP_DigestInit_ex(x->md, fetch_sha256(), NULL)) {
         fetch_xfer_free(x);
         return NULL;
     }
@@ -676,7 +676,7 @@ static void reset_attempt(fetch_xfer *x)
     x->stall_bytes = 0;
     x->stall_since = 0;
     x->errbuf[0] = '\0';
-    EVP_DigestInit_ex(x->md, EVP_sha256(), NULL);
+    EVP_DigestInit_ex(x->md, fetch_sha256(), NULL);
     /* Out of memory, the attempt goes with the previous headers: at
      * worst an If-Range without its Range, which servers ignore. */
     setup_request(x);
@@ -732,9 +732,8 @@ int fetch_xfer_finish(fetch_xfer *x, CURLcode rc)
     x->r.not_modified = rc == CURLE_OK && x->r.status == 304;
     /* The digest describes the bytes received, once a response came. */
     if (x->r.status && !x->r.not_modified &&
-        EVP_DigestFinal_ex(x->md, md, &mdlen))
-        for (unsigned i = 0; i < mdlen && i < 32; i++)
-            snprintf(x->r.sha256 + 2 * i, 3, "%02x", md[i]);
+        EVP_DigestFinal_ex(x->md, md, &mdlen) && mdlen == 32)
+        fetch_hex(md, mdlen, x->r.sha256);
     memcpy(x->file.sha256, x->r.sha256, sizeof x->file.sha256);
     x->file.size = x->r.bytes;
 
