@@ -306,6 +306,87 @@ static void test_many_duplicate_links(void **state)
     assert_int_equal(words, n);
 }
 
+/* Words are runs of anything but ASCII blanks, no-break spaces (also as
+ * &nbsp;) and ideographic spaces, wherever the parser cuts the text into
+ * chunks. Random text from pieces that stress the 8-byte blocks of the
+ * counter (ASCII runs, multi-byte characters at every offset, blanks at
+ * block edges) must give the count of a plain byte-by-byte reference.
+ * (libxml2 drops \f and \v, which XML does not allow, so they are left
+ * out.) */
+static int ref_blank(const unsigned char *p, size_t left)
+{
+    if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+        return 1;
+    if (left >= 2 && p[0] == 0xC2 && p[1] == 0xA0)
+        return 2;
+    if (left >= 3 && p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80)
+        return 3;
+    return 0;
+}
+
+static uint64_t ref_words(const char *text, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)text, *end = p + n;
+    uint64_t words = 0;
+    int in = 0;
+    while (p < end) {
+        int b = ref_blank(p, (size_t)(end - p));
+        if (!b && !in)
+            words++;
+        in = !b;
+        p += b ? (size_t)b : 1;
+    }
+    return words;
+}
+
+static void test_word_count_random(void **state)
+{
+    (void)state;
+    /* As written in the page, and as the parser hands it over. */
+    static const char *const pieces[][2] = {
+        {"a", "a"}, {"word", "word"}, {"longerword", "longerword"},
+        {" ", " "}, {"  ", "  "}, {"\t", "\t"}, {"\n", "\n"},
+        {"\r\n", "\r\n"}, {"\xc2\xa0", "\xc2\xa0"}, {"&nbsp;", "\xc2\xa0"},
+        {"\xe3\x80\x80", "\xe3\x80\x80"}, {"\xc3\xa9", "\xc3\xa9"},
+        {"\xe2\x82\xac", "\xe2\x82\xac"}, {"&amp;", "&"}, {"~", "~"},
+        {"\x7f", "\x7f"}, {"0123456", "0123456"},
+    };
+    const size_t npieces = sizeof pieces / sizeof *pieces;
+    enum { DOCS = 400, MAXP = 600 };
+    char *doc = malloc(MAXP * 16 + 64), *text = malloc(MAXP * 16 + 1);
+    assert_non_null(doc);
+    assert_non_null(text);
+    srand(20261121);
+    for (int d = 0; d < DOCS; d++) {
+        size_t np = (size_t)(rand() % MAXP), dl = 0, tl = 0;
+        dl += (size_t)sprintf(doc, "<html><body><p>");
+        for (size_t i = 0; i < np; i++) {
+            size_t k = (size_t)rand() % npieces;
+            size_t a = strlen(pieces[k][0]), b = strlen(pieces[k][1]);
+            memcpy(doc + dl, pieces[k][0], a);
+            memcpy(text + tl, pieces[k][1], b);
+            dl += a;
+            tl += b;
+        }
+        dl += (size_t)sprintf(doc + dl, "</p></body></html>");
+        parse_page page = {0};
+        char err[128];
+        int rc = parse_html(doc, dl, PAGE, "utf-8", NULL, &page, err,
+                            sizeof err);
+        uint64_t got = page.words, want = ref_words(text, tl);
+        parse_page_clear(&page);
+        assert_int_equal(rc, 0);
+        if (got != want) {
+            free(doc);
+            free(text);
+            fail_msg("document %d: %llu words, want %llu", d,
+                     (unsigned long long)got, (unsigned long long)want);
+        }
+    }
+    free(doc);
+    free(text);
+}
+
 static void test_empty_document(void **state)
 {
     (void)state;
@@ -505,6 +586,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_many_duplicate_links),
+        cmocka_unit_test(test_word_count_random),
         cmocka_unit_test(test_empty_document),
         cmocka_unit_test(test_no_resolver),
         cmocka_unit_test(test_external_entity_not_expanded),
