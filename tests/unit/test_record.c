@@ -459,6 +459,38 @@ static void test_json_timings_edges(void **state)
     }
 }
 
+/* Timings of every magnitude, many on a rounding edge: each must be
+ * written as jansson writes it (record_roundtrip compares byte for byte)
+ * and read back as the value rounded to microseconds (to 15 significant
+ * digits, which only values of 1e12 ms and over have more than). */
+static void test_json_timings_random(void **state)
+{
+    (void)state;
+    srand(1121);
+    for (int i = 0; i < 20000; i++) {
+        double mag = pow(10, (double)(rand() % 19) - 4); /* 1e-4 .. 1e14 */
+        double ms = mag * ((double)rand() / RAND_MAX) * 10;
+        if (i % 3 == 0) /* exactly on a half microsecond */
+            ms = (floor(ms * 1000) + 0.5) / 1000;
+        else if (i % 3 == 1) /* a whole number of milliseconds */
+            ms = floor(ms);
+        fetch_result r;
+        make_result(&r, "http://h/", NULL, 0, 0, NULL, "", NULL, NULL);
+        r.t.total = ms;
+        json_t *j = record_roundtrip(&r, NULL, NULL, NULL);
+        fetch_result_clear(&r);
+        json_t *t = json_object_get(json_object_get(j, "timings"), "total");
+        /* Past 15 significant digits a real keeps only 15. */
+        char num[40];
+        snprintf(num, sizeof num, "%.15g", round(ms * 1000) / 1000);
+        double want = strtod(num, NULL);
+        if (!json_is_real(t) || json_real_value(t) != want)
+            fail_msg("total %.17g: got %.17g, want %.17g", ms,
+                     json_real_value(t), want);
+        json_decref(j);
+    }
+}
+
 static void test_json_page_fields(void **state)
 {
     (void)state;
@@ -666,6 +698,7 @@ int main(void)
         cmocka_unit_test(test_json_binary_garbage),
         cmocka_unit_test(test_json_random_strings),
         cmocka_unit_test(test_json_timings_edges),
+        cmocka_unit_test(test_json_timings_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
