@@ -436,9 +436,11 @@ int fetch_url_resolve_all(const char *base, char *const *refs, size_t n,
 {
     CURLU *b;
     char *dir = NULL;
-    int result = parse_base(base, &b);
     for (size_t i = 0; i < n; i++)
         out[i] = NULL;
+    if (n == 0)
+        return FETCH_OK;
+    int result = parse_base(base, &b);
     if (result == FETCH_EURL)
         return FETCH_OK; /* a bad base: nothing resolves */
     if (result == FETCH_OK && n > 1)

@@ -464,35 +464,17 @@ static unsigned long hash_str(const char *s)
     return h;
 }
 
-/* Resolves every raw reference against base and appends the unique
- * results to out, in first-seen order. Returns 0 or -1 when out of
- * memory. */
-static int resolve_all(const parse_opts *o, const char *base,
-                       const parse_strv *raw, parse_strv *out)
+/* Appends the unique strings of abs[0..n) to out, in first-seen order,
+ * taking them out of abs. Returns 0 or -1 when out of memory. */
+static int add_unique(char **abs, size_t n, parse_strv *out)
 {
     size_t cap = 16;
-    while (cap < raw->n * 2)
+    while (cap < n * 2)
         cap *= 2;
     size_t *slots = calloc(cap, sizeof *slots); /* index+1 into out */
-    char **abs = calloc(raw->n ? raw->n : 1, sizeof *abs);
-    int result = 0;
-    if (!slots || !abs) {
-        result = -1;
-        goto out;
-    }
-    if (o && o->resolve) {
-        if (o->resolve(o->resolve_ctx, base, raw->v, raw->n, abs)) {
-            result = -1;
-            goto out;
-        }
-    } else {
-        for (size_t i = 0; i < raw->n; i++)
-            if (!(abs[i] = strdup(raw->v[i]))) {
-                result = -1;
-                goto out;
-            }
-    }
-    for (size_t i = 0; i < raw->n; i++) {
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
         if (!abs[i])
             continue;
         size_t h = hash_str(abs[i]) & (cap - 1);
@@ -507,17 +489,57 @@ static int resolve_all(const parse_opts *o, const char *base,
         if (dup)
             continue;
         if (parse_strv_push(out, abs[i])) {
-            result = -1;
-            goto out;
+            free(slots);
+            return -1;
         }
         abs[i] = NULL; /* out owns it now */
         slots[h] = out->n;
     }
+    free(slots);
+    return 0;
+}
+
+/* Resolves the raw references of n lists against base, in one call of
+ * the resolver (which then reads the base once a page, not once a list),
+ * and appends each list's unique results to its out, in first-seen order.
+ * Returns 0 or -1 when out of memory. */
+static int resolve_all(const parse_opts *o, const char *base,
+                       const parse_strv *const *raw, parse_strv *const *out,
+                       size_t n)
+{
+    size_t total = 0;
+    for (size_t k = 0; k < n; k++)
+        total += raw[k]->n;
+    if (!total)
+        return 0;
+    char **refs = malloc(total * sizeof *refs);
+    char **abs = calloc(total, sizeof *abs);
+    int result = 0;
+    if (!refs || !abs) {
+        result = -1;
+        goto out;
+    }
+    for (size_t k = 0, at = 0; k < n; at += raw[k]->n, k++)
+        memcpy(refs + at, raw[k]->v, raw[k]->n * sizeof *refs);
+    if (o && o->resolve) {
+        if (o->resolve(o->resolve_ctx, base, refs, total, abs)) {
+            result = -1;
+            goto out;
+        }
+    } else {
+        for (size_t i = 0; i < total; i++)
+            if (!(abs[i] = strdup(refs[i]))) {
+                result = -1;
+                goto out;
+            }
+    }
+    for (size_t k = 0, at = 0; k < n && !result; at += raw[k]->n, k++)
+        result = add_unique(abs + at, raw[k]->n, out[k]);
 out:
-    for (size_t i = 0; abs && i < raw->n; i++)
+    for (size_t i = 0; abs && i < total; i++)
         free(abs[i]);
     free(abs);
-    free(slots);
+    free(refs);
     return result;
 }
 
@@ -676,9 +698,10 @@ int parse_html(const char *buf, size_t len, const char *url,
         ;
     else
         base = strdup(url ? url : "");
-    if (!base || resolve_all(o, base, &w.raw_links, &out->links) ||
-        resolve_all(o, base, &w.raw_images, &out->images) ||
-        resolve_all(o, base, &w.raw_assets, &out->assets)) {
+    const parse_strv *const raw[] = {&w.raw_links, &w.raw_images,
+                                     &w.raw_assets};
+    parse_strv *const lists[] = {&out->links, &out->images, &out->assets};
+    if (!base || resolve_all(o, base, raw, lists, 3)) {
         result = PARSE_ENOMEM;
         parse_errf(err, errlen, "out of memory");
         goto out;
