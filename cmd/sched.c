@@ -43,6 +43,12 @@ struct sched {
     unsigned long long seq;
     int dry;                    /* the source said -1 since the last done */
     unsigned rnd;
+    /* The key of the last plain scheme and authority seen (see
+     * fetch_url_origin_len): a run's URLs mostly share one, and each key
+     * would otherwise cost a URL parse, twice a URL. */
+    char origin[HOST_KEY_MAX];
+    size_t origin_len;
+    char origin_key[HOST_KEY_MAX];
 };
 
 static uint64_t hash_str(const char *s)
@@ -94,9 +100,22 @@ static host *host_find(sched *s, const char *key, int create)
 }
 
 /* The politeness key of url; "" when it has none (a malformed URL, which
- * fails as soon as it starts). */
-static const char *key_of(const char *url, char *buf)
+ * fails as soon as it starts). It depends on url alone, so a URL's key is
+ * the same when it is queued and when it is done. The result is in buf or
+ * in s, and good until the next call. */
+static const char *key_of(sched *s, const char *url, char *buf)
 {
+    size_t n = fetch_url_origin_len(url);
+    if (n && n < sizeof s->origin) {
+        if (n != s->origin_len || memcmp(s->origin, url, n)) {
+            memcpy(s->origin, url, n);
+            s->origin[n] = '\0';
+            s->origin_len = n;
+            if (fetch_url_host(s->origin, s->origin_key, HOST_KEY_MAX))
+                s->origin_key[0] = '\0';
+        }
+        return s->origin_key;
+    }
     if (fetch_url_host(url, buf, HOST_KEY_MAX))
         buf[0] = '\0';
     return buf;
@@ -137,7 +156,7 @@ void sched_free(sched *s)
 static int enqueue(sched *s, sched_entry *e)
 {
     char kb[HOST_KEY_MAX];
-    host *h = host_find(s, key_of(e->url, kb), 1);
+    host *h = host_find(s, key_of(s, e->url, kb), 1);
     item *it = h ? malloc(sizeof *it) : NULL;
     if (!it) {
         free(e->url);
@@ -254,7 +273,7 @@ int sched_take(sched *s, double now, sched_entry *out, double *wait_ms)
 void sched_done(sched *s, const char *url, int throttled)
 {
     char kb[HOST_KEY_MAX];
-    host *h = host_find(s, key_of(url, kb), 0);
+    host *h = host_find(s, key_of(s, url, kb), 0);
     s->inflight--;
     s->dry = 0; /* a crawl may have found more */
     if (!h)

@@ -278,6 +278,13 @@ int fetch_url_normalize(const char *url, int sort_query, char **out);
  * is then ""). Thread-safe. */
 int fetch_url_host(const char *url, char *out, size_t cap);
 
+/* The length of url's scheme and authority ("http://h:8080") when they
+ * are spelt plainly (a scheme, "://", then letters, digits and "-._~:[]")
+ * and end the URL or are followed by '/', '?' or '#'; else 0. Wherever
+ * fetch_url_host(url) succeeds, that prefix alone has the same key, so a
+ * caller may keep keys by prefix and parse a host once, not every URL. */
+size_t fetch_url_origin_len(const char *url);
+
 /* The path and query of an http(s) URL as fetch_url_normalize(url, 0)
  * writes them, "/path?query" (no fragment), as robots.txt rules are
  * matched against. Returns 0 and a malloced string in *out, or a

@@ -710,6 +710,23 @@ out:
     return result;
 }
 
+size_t fetch_url_origin_len(const char *url)
+{
+    const char *p = url;
+    if (!isalpha((unsigned char)*p))
+        return 0;
+    while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+        p++;
+    if (strncmp(p, "://", 3))
+        return 0;
+    const char *host = p += 3;
+    while (*p && (isalnum((unsigned char)*p) || strchr("-._~:[]", *p)))
+        p++;
+    if (p == host || (*p && *p != '/' && *p != '?' && *p != '#'))
+        return 0;
+    return (size_t)(p - url);
+}
+
 int fetch_url_path(const char *url, char **out)
 {
     CURLU *u;

@@ -154,6 +154,18 @@ static char *check_resolve(const char *base, const char *ref,
     if (hrc == FETCH_OK &&
         (fetch_url_host(canon, key2, sizeof key2) || strcmp(key, key2)))
         fail("the host key changes with canonical spelling", abs, key2);
+    /* The scheduler keeps keys by plain scheme and authority. */
+    size_t olen = fetch_url_origin_len(abs);
+    if (hrc == FETCH_OK && olen) {
+        char origin[512];
+        if (olen >= sizeof origin)
+            fail("a key of over 512 bytes from a URL", abs, key);
+        memcpy(origin, abs, olen);
+        origin[olen] = '\0';
+        if (fetch_url_host(origin, key2, sizeof key2) || strcmp(key, key2))
+            fail("a URL's scheme and authority alone have another key", abs,
+                 key2);
+    }
     free(canon);
     /* Resolving is idempotent: an absolute result resolves to itself. */
     char *again = NULL;

@@ -375,6 +375,30 @@ typedef struct url_case {
     const char *want; /* NULL when rc is an error and *out stays NULL */
 } url_case;
 
+/* The plain scheme-and-authority prefix the scheduler keeps keys by. */
+static void test_origin_len(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url;
+        size_t want;
+    } cases[] = {
+        {"http://h:8080/x", 13},      {"HTTP://Ex.COM#f", 13},
+        {"https://[::1]:443?q", 17},  {"http://h", 8},
+        {"http://a-b.c_d~e/", 16},    {"svn+ssh://h/", 11},
+        {"http://u@h/", 0},           {"http://h%41/", 0},
+        {"http://h\\x/", 0},          {"http://", 0},
+        {"http:/h/", 0},              {"h/x", 0},
+        {" http://h/", 0},            {"1http://h/", 0},
+        {"", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t got = fetch_url_origin_len(cases[i].url);
+        if (got != cases[i].want)
+            fail_msg("%s: %zu, want %zu", cases[i].url, got, cases[i].want);
+    }
+}
+
 static void test_host(void **state)
 {
     (void)state;
@@ -509,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_normalize_idempotent),
         cmocka_unit_test(test_host),
+        cmocka_unit_test(test_origin_len),
         cmocka_unit_test(test_path),
         cmocka_unit_test(test_memo_keys),
     };
