@@ -350,21 +350,6 @@ static const char *plain_path(const char *cref, size_t *len)
     return *p ? NULL : s;
 }
 
-/* Whether curl joins a plain reference onto b exactly as dir + reference.
- * It does for the bases of real pages; but curl joins onto its own text of
- * the base, and for an odd one (a path that starts with "//", say) that
- * differs from dir. One probe tells, since curl's join of a plain
- * reference does not depend on the reference. */
-static int joins_plainly(const CURLU *b, const char *dir)
-{
-    char *probe = NULL;
-    size_t dlen = strlen(dir);
-    int ok = resolve_clean(b, "x", &probe) == FETCH_OK &&
-             !strncmp(probe, dir, dlen) && !strcmp(probe + dlen, "x");
-    free(probe);
-    return ok;
-}
-
 /* Resolves a plain reference (see plain_path()) against dir into a
  * malloced *out; dir NULL: no reference is plain. Returns 1 when done, 0
  * when ref is not plain, -1 when out of memory. */
@@ -431,6 +416,22 @@ out:
     return result;
 }
 
+/* Whether curl joins a plain reference onto b exactly as dir + reference.
+ * It does for the bases of real pages; but curl joins onto its own text of
+ * the base, and for an odd one (a path that starts with "//", say) that
+ * differs from dir. One probe tells, since curl's join of a plain
+ * reference does not depend on the reference; it goes through memo m
+ * (when not NULL) like any path reference, so a directory is probed once. */
+static int joins_plainly(fetch_url_memo *m, const CURLU *b, const char *dir)
+{
+    char *probe = NULL;
+    size_t dlen = strlen(dir);
+    int ok = resolve_in_dir(m, b, dir, NULL, "x", &probe) == FETCH_OK &&
+             probe && !strncmp(probe, dir, dlen) && !strcmp(probe + dlen, "x");
+    free(probe);
+    return ok;
+}
+
 int fetch_url_resolve_all(const char *base, char *const *refs, size_t n,
                           char **out, fetch_url_memo *m)
 {
@@ -445,7 +446,7 @@ int fetch_url_resolve_all(const char *base, char *const *refs, size_t n,
         return FETCH_OK; /* a bad base: nothing resolves */
     if (result == FETCH_OK && n > 1)
         dir = base_dir(b);
-    const char *plain_dir = dir && joins_plainly(b, dir) ? dir : NULL;
+    const char *plain_dir = dir && joins_plainly(m, b, dir) ? dir : NULL;
     for (size_t i = 0; i < n && result == FETCH_OK; i++) {
         int rc = dir ? resolve_in_dir(m, b, dir, plain_dir, refs[i], &out[i])
                      : resolve_with(b, refs[i], &out[i]);
