@@ -400,8 +400,11 @@ static int on_admit(void *ctx, const char *host, const sched_entry *en)
     crawl *c = ctx;
     const robots_entry *e = robots_for(c, host);
     char *path = NULL;
-    int allowed = !e || (!e->deny_all && !fetch_url_path(en->url, &path) &&
-                         parse_robots_allowed(e->rules, path));
+    /* Only rules need the path (a URL parse): most sites have none. */
+    int allowed = !e || (!e->deny_all &&
+                         (parse_robots_allows_all(e->rules) ||
+                          (!fetch_url_path(en->url, &path) &&
+                           parse_robots_allowed(e->rules, path))));
     free(path);
     if (!allowed) {
         c->disallowed++;

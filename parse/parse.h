@@ -147,6 +147,10 @@ void parse_robots_free(parse_robots *r);
  * fetching is the safe side. */
 int parse_robots_allowed(const parse_robots *r, const char *path_and_query);
 
+/* Whether r allows every path: NULL, or no rule for the crawler. A caller
+ * can then skip working out a URL's path. */
+int parse_robots_allows_all(const parse_robots *r);
+
 /* The crawl-delay for the crawler in seconds (fractions allowed), or -1
  * when its groups set none, or r is NULL. Not bounded here: the caller
  * caps it. */

@@ -364,6 +364,11 @@ void parse_robots_free(parse_robots *r)
     free(r);
 }
 
+int parse_robots_allows_all(const parse_robots *r)
+{
+    return !r || !r->rules.n;
+}
+
 int parse_robots_allowed(const parse_robots *r, const char *path_and_query)
 {
     const char *pq = path_and_query ? path_and_query : "";
@@ -371,7 +376,7 @@ int parse_robots_allowed(const parse_robots *r, const char *path_and_query)
     char small[1024], *path = small;
     int allow = 1;
 
-    if (!r || !r->rules.n)
+    if (parse_robots_allows_all(r))
         return 1;
     if (n == 0) {
         pq = "/";

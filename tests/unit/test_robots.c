@@ -138,6 +138,36 @@ static void test_no_robots(void **state)
     parse_robots_free(NULL);
 }
 
+/* allows_all is what the crawler asks before it works out a path: it must
+ * never say yes where some path is disallowed. */
+static void test_allows_all(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        int all;
+    } cases[] = {
+        {"", 1},
+        {"Sitemap: http://h/s.xml\n", 1},
+        {"User-agent: other\nDisallow: /\n", 1},
+        {"User-agent: *\nCrawl-delay: 2\n", 1},
+        {"User-agent: *\nDisallow: /x\n", 0},
+        {"User-agent: *\nAllow: /\n", 0},
+        {"User-agent: gather\nDisallow: /private\n", 0},
+    };
+    assert_int_equal(parse_robots_allows_all(NULL), 1);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        parse_robots *r = parse_robots_new(cases[i].body,
+                                           strlen(cases[i].body), "gather");
+        assert_non_null(r);
+        int all = parse_robots_allows_all(r);
+        parse_robots_free(r);
+        if (all != cases[i].all)
+            fail_msg("%s: allows_all %d, want %d", cases[i].body, all,
+                     cases[i].all);
+    }
+}
+
 /* A NULL buffer, agent or path is empty. */
 static void test_null_inputs(void **state)
 {
@@ -268,6 +298,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_robots),
+        cmocka_unit_test(test_allows_all),
         cmocka_unit_test(test_null_inputs),
         cmocka_unit_test(test_size_cap),
         cmocka_unit_test(test_single_huge_line),
