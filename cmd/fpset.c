@@ -2,11 +2,17 @@
  * probing; the fingerprint is already a uniform hash, so its low bits
  * pick the slot. */
 #include "fpset.h"
-#include "../fetch/fetch.h"
 
-#include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+/* xxHash's functions inlined from its header: a fingerprint is taken twice
+ * for every link a crawl finds. */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 struct fpset {
     uint64_t *keys;   /* owned; 0 marks an empty slot */
@@ -15,8 +21,23 @@ struct fpset {
     int with_values;
 };
 
+/* The seed of the run's fingerprints: random, so that nobody can make up
+ * URLs that share one (which would make a crawl skip a page). Taken once,
+ * by the process that keeps the sets; forked workers keep a seed taken
+ * before the fork. */
+static uint64_t seed;
+static pthread_once_t seed_once = PTHREAD_ONCE_INIT;
+
+static void take_seed(void)
+{
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != sizeof seed)
+        seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^
+               (uint64_t)getpid();
+}
+
 fpset *fpset_new(int with_values)
 {
+    pthread_once(&seed_once, take_seed);
     fpset *s = calloc(1, sizeof *s);
     if (s)
         s->with_values = with_values;
@@ -34,11 +55,8 @@ void fpset_free(fpset *s)
 
 uint64_t fpset_key(const char *str)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    uint64_t k = 0;
-    if (EVP_Digest(str, strlen(str), md, &len, fetch_sha256(), NULL))
-        memcpy(&k, md, sizeof k);
+    pthread_once(&seed_once, take_seed);
+    uint64_t k = XXH3_64bits_withSeed(str, strlen(str), seed);
     return k ? k : 1;
 }
 

@@ -1,5 +1,7 @@
-/* fpset: a compact set of URLs, kept as 64-bit prefixes of their SHA-256
- * (a fingerprint), optionally with a 64-bit value each. With 2^64
+/* fpset: a compact set of URLs, kept as 64-bit hashes (fingerprints:
+ * XXH3 with a seed drawn at random for the run, so they cannot be aimed
+ * at), optionally with a 64-bit value each. Fingerprints are good for
+ * one run: do not store them. With 2^64
  * fingerprints, a million URLs collide with a probability near 3e-8.
  * Open addressing at a load of at most 3/4: 11 to 21 bytes per URL without
  * values, twice that with them.
