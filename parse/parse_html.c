@@ -520,7 +520,8 @@ static int resolve_all(const parse_opts *o, const char *base,
         goto out;
     }
     for (size_t k = 0, at = 0; k < n; at += raw[k]->n, k++)
-        memcpy(refs + at, raw[k]->v, raw[k]->n * sizeof *refs);
+        if (raw[k]->n) /* an empty list may have no array at all */
+            memcpy(refs + at, raw[k]->v, raw[k]->n * sizeof *refs);
     if (o && o->resolve) {
         if (o->resolve(o->resolve_ctx, base, refs, total, abs)) {
             result = -1;
