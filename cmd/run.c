@@ -466,21 +466,17 @@ static char *unchanged_record(const run *r, const fetch_result *res,
 static int found_from_page(run_outcome *oc, parse_page *page)
 {
     parse_strv *from[] = {&page->links, &page->images, &page->assets};
-    size_t n = page->links.n + page->images.n + page->assets.n, at = 0;
+    size_t n = page->links.n + page->images.n + page->assets.n;
     if (!n)
         return 0;
     if (!(oc->found = malloc(n * sizeof *oc->found)))
         return -1;
     oc->n_links = page->links.n;
     oc->n_requisites = n - page->links.n;
-    for (size_t i = 0; i < sizeof from / sizeof *from; i++) {
-        /* An empty list has no array to copy, and memcpy() from NULL is
-         * undefined even for no bytes. */
-        if (from[i]->n)
-            memcpy(oc->found + at, from[i]->v, from[i]->n * sizeof(char *));
-        at += from[i]->n;
+    parse_strv_join((const parse_strv *const *)from,
+                    sizeof from / sizeof *from, oc->found);
+    for (size_t i = 0; i < sizeof from / sizeof *from; i++)
         from[i]->n = 0; /* moved */
-    }
     return 0;
 }
 

@@ -308,7 +308,8 @@ out:
     return dir;
 }
 
-static int plain_char(unsigned char c)
+/* RFC 3986 2.3: letters, digits, '-', '.', '_' and '~'. */
+static int is_unreserved(int c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
@@ -332,7 +333,7 @@ static const char *plain_path(const char *cref, size_t *len)
         s += 2;
     for (p = s;; p++) {
         const char *seg = p;
-        while (plain_char((unsigned char)*p))
+        while (is_unreserved((unsigned char)*p))
             p++;
         size_t n = (size_t)(p - seg);
         if ((n == 1 && seg[0] == '.') || (n == 2 && !memcmp(seg, "..", 2)))
@@ -475,14 +476,6 @@ static int hex_value(char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
-}
-
-/* RFC 3986 2.3: letters, digits, '-', '.', '_' and '~'. */
-static int is_unreserved(int c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-           c == '~';
 }
 
 /* Rewrites the escapes of s in place as RFC 3986 6.2.2 says: an escape of
@@ -721,7 +714,7 @@ size_t fetch_url_origin_len(const char *url)
     if (strncmp(p, "://", 3))
         return 0;
     const char *host = p += 3;
-    while (*p && (isalnum((unsigned char)*p) || strchr("-._~:[]", *p)))
+    while (is_unreserved((unsigned char)*p) || (*p && strchr(":[]", *p)))
         p++;
     if (p == host || (*p && *p != '/' && *p != '?' && *p != '#'))
         return 0;

@@ -68,6 +68,11 @@ int parse_strv_push(parse_strv *v, char *s);
 /* Frees every string of v and v's array, and zeroes v. */
 void parse_strv_clear(parse_strv *v);
 
+/* Copies the string pointers of the n lists, one list after another, to
+ * dst (room for all of them); the lists still own the strings. Returns
+ * how many were copied. */
+size_t parse_strv_join(const parse_strv *const *lists, size_t n, char **dst);
+
 typedef struct parse_page {
     char *title;        /* owned; whitespace collapsed; NULL if none */
     char *description;  /* owned; meta description; NULL if none */

@@ -89,6 +89,19 @@ int parse_strv_push(parse_strv *v, char *s)
     return 0;
 }
 
+size_t parse_strv_join(const parse_strv *const *lists, size_t n, char **dst)
+{
+    size_t at = 0;
+    for (size_t k = 0; k < n; k++) {
+        /* An empty list may have no array at all, and memcpy() from NULL
+         * is undefined even for no bytes. */
+        if (lists[k]->n)
+            memcpy(dst + at, lists[k]->v, lists[k]->n * sizeof *dst);
+        at += lists[k]->n;
+    }
+    return at;
+}
+
 void parse_strv_clear(parse_strv *v)
 {
     for (size_t i = 0; i < v->n; i++)
@@ -405,8 +418,7 @@ static void count_words(walk *w, const unsigned char *p, size_t n)
                 continue;
             }
         }
-        size_t sp = *p < 0x80 ? (*p == ' ' || (*p >= '\t' && *p <= '\r'))
-                              : space_len(p, (size_t)(end - p));
+        size_t sp = space_len(p, (size_t)(end - p));
         if (sp) {
             in = 0;
             p += sp;
@@ -519,9 +531,7 @@ static int resolve_all(const parse_opts *o, const char *base,
         result = -1;
         goto out;
     }
-    for (size_t k = 0, at = 0; k < n; at += raw[k]->n, k++)
-        if (raw[k]->n) /* an empty list may have no array at all */
-            memcpy(refs + at, raw[k]->v, raw[k]->n * sizeof *refs);
+    parse_strv_join(raw, n, refs);
     if (o && o->resolve) {
         if (o->resolve(o->resolve_ctx, base, refs, total, abs)) {
             result = -1;
