@@ -4,8 +4,8 @@
  * Ownership: what a function returns or fills in is owned by the caller
  * and released with the matching _clear() or _free(); strings passed in
  * are borrowed for the call. Every function here is thread-safe once
- * parse_global_init() has run (once, before any thread starts); each call
- * uses its own parser.
+ * parse_global_init() has run (once, before any thread starts); each thread
+ * uses its own parser, kept from page to page.
  */
 #ifndef GATHER_PARSE_H
 #define GATHER_PARSE_H

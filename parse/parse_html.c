@@ -10,6 +10,7 @@
 #include "parse_int.h"
 
 #include <libxml/HTMLparser.h>
+#include <libxml/dict.h>
 #include <libxml/xpath.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -58,8 +59,11 @@ void parse_global_init(void)
     xmlSetExternalEntityLoader(no_loader);
 }
 
+static void sax_ctxt_drop(void);
+
 void parse_global_cleanup(void)
 {
+    sax_ctxt_drop(); /* the calling thread's; other threads' at their exit */
     xmlCleanupParser();
 }
 
@@ -644,6 +648,63 @@ static const char *pick_encoding(const char *buf, size_t len,
     return meta_charset(buf, len < 2048 ? len : 2048) ? NULL : "UTF-8";
 }
 
+/* One SAX parser context per thread, reused page after page: a fresh one
+ * costs a dictionary and a dozen tables, malloc's slow paths, on every page
+ * (12% of the event loop's cycles went to malloc and free). Each read
+ * starts with htmlCtxtReset(), which keeps only the dictionary, and that
+ * holds element and attribute names; past CTXT_NAMES_MAX of them (hostile
+ * pages can invent names) the context is dropped and a new one made. */
+#define CTXT_NAMES_MAX 4096
+static pthread_key_t ctxt_key;
+static int ctxt_key_ok;
+static pthread_once_t ctxt_once = PTHREAD_ONCE_INIT;
+
+static void ctxt_free(void *ctxt)
+{
+    htmlFreeParserCtxt(ctxt);
+}
+
+static void ctxt_key_make(void)
+{
+    ctxt_key_ok = pthread_key_create(&ctxt_key, ctxt_free) == 0;
+}
+
+/* This thread's SAX context, made on first use; NULL when out of memory. */
+static htmlParserCtxtPtr sax_ctxt(void)
+{
+    pthread_once(&ctxt_once, ctxt_key_make);
+    htmlParserCtxtPtr ctxt = ctxt_key_ok ? pthread_getspecific(ctxt_key)
+                                         : NULL;
+    if (!ctxt && (ctxt = htmlNewParserCtxt()) && ctxt_key_ok &&
+        pthread_setspecific(ctxt_key, ctxt) != 0) {
+        htmlFreeParserCtxt(ctxt);
+        ctxt = NULL;
+    }
+    return ctxt;
+}
+
+/* Gives back the context sax_ctxt() lent: kept for the next page unless
+ * it could not be stored or its dictionary has grown too big. */
+static void sax_ctxt_done(htmlParserCtxtPtr ctxt)
+{
+    ctxt->_private = NULL;
+    if (!ctxt_key_ok || xmlDictSize(ctxt->dict) > CTXT_NAMES_MAX) {
+        if (ctxt_key_ok)
+            pthread_setspecific(ctxt_key, NULL);
+        htmlFreeParserCtxt(ctxt);
+    }
+}
+
+static void sax_ctxt_drop(void)
+{
+    if (ctxt_key_ok) {
+        htmlParserCtxtPtr ctxt = pthread_getspecific(ctxt_key);
+        pthread_setspecific(ctxt_key, NULL);
+        if (ctxt)
+            htmlFreeParserCtxt(ctxt);
+    }
+}
+
 /* Reads buf with libxml2's HTML parser and options opts: through the
  * extraction callbacks into w when w is set, else into a tree (returned;
  * for XPath). */
@@ -651,7 +712,7 @@ static htmlDocPtr read_html(const char *buf, size_t len, const char *url,
                             const char *enc, int opts, walk *w)
 {
     htmlDocPtr doc = NULL;
-    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+    htmlParserCtxtPtr ctxt = w ? sax_ctxt() : htmlNewParserCtxt();
     if (!ctxt)
         return NULL;
     if (w) {
@@ -666,7 +727,10 @@ static htmlDocPtr read_html(const char *buf, size_t len, const char *url,
         ctxt->_private = w;
     }
     doc = htmlCtxtReadMemory(ctxt, buf, (int)len, url, enc, opts);
-    htmlFreeParserCtxt(ctxt);
+    if (w)
+        sax_ctxt_done(ctxt);
+    else
+        htmlFreeParserCtxt(ctxt);
     return doc;
 }
 

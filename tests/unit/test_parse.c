@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,6 +403,84 @@ static void test_empty_document(void **state)
     parse_page_clear(&page);
 }
 
+/* Each thread keeps its parser context from page to page. Whatever a page
+ * leaves behind (cut off inside <title> or <script>, a declared Latin-1
+ * charset, more invented element names than the kept dictionary may hold)
+ * must not change the next page's record: it must equal the record of a
+ * thread that parses that page first, with a new context. */
+static const char reuse_ref[] =
+    "<html><head><base href=\"/b/\"><title> Caf\xc3\xa9  menu </title>"
+    "<meta name=\"description\" content=\"Daily &amp; fresh\"></head>"
+    "<body><p>one two <b>three</b></p><a href=\"x.html#top\">x</a>"
+    "<img src=\"i.png\"><a href=\"x.html\">again</a></body></html>";
+
+static void *reuse_fresh(void *out)
+{
+    parse_opts o = {.resolve = resolve_cb};
+    parse_page page = {0};
+    fetch_result r = {.url = PAGE};
+    char err[128];
+    if (parse_html(reuse_ref, sizeof reuse_ref - 1, PAGE, NULL, &o, &page,
+                   err, sizeof err) == 0)
+        *(char **)out = record_json(&r, &page, NULL, NULL);
+    parse_page_clear(&page);
+    return NULL;
+}
+
+static void test_reused_parser(void **state)
+{
+    (void)state;
+    char *want = NULL;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, reuse_fresh, &want), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_non_null(want);
+    assert_non_null(strstr(want, "\"title\":\"Caf\xc3\xa9 menu\""));
+
+    /* 5,000 distinct element names: past the kept dictionary's bound. */
+    size_t cap = 5000 * 24 + 16;
+    char *names = malloc(cap), *p = names;
+    assert_non_null(names);
+    for (int i = 0; i < 5000; i++)
+        p += sprintf(p, "<el%d>w</el%d>", i, i);
+    const struct {
+        const char *doc;
+        size_t len;
+    } before[] = {
+#define DOC(s) {s, sizeof s - 1}
+        DOC("<html><head><title>cut off"),
+        DOC("<html><body><script>var s = '<a href=\"s.html\">"),
+        DOC("<meta charset=\"iso-8859-1\"><title>caf\xe9</title>"),
+        {names, (size_t)(p - names)},
+        DOC("<p>a <b>b <i>c"),
+#undef DOC
+    };
+    int same = 1;
+    for (size_t i = 0; i < sizeof before / sizeof *before; i++) {
+        parse_opts o = {.resolve = resolve_cb};
+        parse_page page = {0};
+        fetch_result r = {.url = PAGE};
+        char err[128];
+        int rc = parse_html(before[i].doc, before[i].len, PAGE, NULL, &o,
+                            &page, err, sizeof err);
+        parse_page_clear(&page);
+        assert_int_equal(rc, 0);
+        rc = parse_html(reuse_ref, sizeof reuse_ref - 1, PAGE, NULL, &o,
+                        &page, err, sizeof err);
+        char *got = rc ? NULL : record_json(&r, &page, NULL, NULL);
+        parse_page_clear(&page);
+        if (!got || strcmp(got, want)) {
+            print_error("after document %zu:\n got %s\nwant %s\n", i,
+                        got ? got : "(none)", want);
+            same = 0;
+        }
+        free(got);
+    }
+    free(names);
+    free(want);
+    assert_true(same);
+}
+
 /* Without a resolver, links are kept as written (still unique). */
 static void test_no_resolver(void **state)
 {
@@ -588,6 +667,7 @@ int main(void)
         cmocka_unit_test(test_many_duplicate_links),
         cmocka_unit_test(test_word_count_random),
         cmocka_unit_test(test_empty_document),
+        cmocka_unit_test(test_reused_parser),
         cmocka_unit_test(test_no_resolver),
         cmocka_unit_test(test_external_entity_not_expanded),
         cmocka_unit_test(test_xpath_fields),
