@@ -13,7 +13,10 @@
  * when the options name a writer; never on both at once. */
 typedef struct fetch_file {
     const char *dir;        /* borrowed; the output directory */
-    const char *rel;        /* borrowed; the save name under dir */
+    const char *rel;        /* borrowed; the save name under dir, or
+                               rel_moved */
+    char *rel_moved;        /* owned; rel with a directory renamed where a
+                               file had its name, or NULL */
     const char *part;       /* borrowed; with --continue, the fixed
                                temporary name to use, or NULL */
     char *validator;        /* owned; ETag or Last-Modified for a part */

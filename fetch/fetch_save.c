@@ -13,37 +13,78 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Creates every directory of rel (all but its last component) under dir.
- * Returns 0 or -1 with a message in err. */
-static int make_dirs(const char *dir, const char *rel, char *err,
-                     size_t errlen)
+/* Makes the directory path exist. Returns 0, 1 when something other than
+ * a directory has the name, or -1 with errno. */
+static int make_dir(const char *path)
+{
+    struct stat st;
+    if (mkdir(path, 0755) == 0)
+        return 0;
+    if (errno != EEXIST || stat(path, &st))
+        return -1;
+    return S_ISDIR(st.st_mode) ? 0 : 1;
+}
+
+/* How many ".d" names a directory may try when a file has its name. */
+#define DIR_RENAMES 100
+
+/* Creates every directory of f->rel (all but its last component) under
+ * f->dir. Where a file already has a directory's name (an earlier "/x"
+ * saved as the file x, and now "/x/y" needs x/), the file stays, where
+ * wget deletes it: the directory is "x.d" instead, or "x.d.1" and on, and
+ * f->rel becomes the name with it (f->rel_moved). Returns 0 or -1 with a
+ * message in f->err. */
+static int make_dirs(fetch_file *f)
 {
     char path[4096];
-    int n = snprintf(path, sizeof path, "%s/%s", dir, rel);
+    size_t dlen = strlen(f->dir);
+    int n = snprintf(path, sizeof path, "%s/%s", f->dir, f->rel);
     if (n < 0 || (size_t)n >= sizeof path) {
-        snprintf(err, errlen, "save path too long");
+        snprintf(f->err, sizeof f->err, "save path too long");
         return -1;
     }
-    char *last = strrchr(path, '/');
-    for (char *p = path + strlen(dir) + 1; p < last; p++) {
-        if (*p != '/')
-            continue;
+    size_t len = (size_t)n;
+    int moved = 0;
+    for (char *p = path + dlen + 1; (p = strchr(p, '/')); p++) {
         *p = '\0';
-        if (mkdir(path, 0755) && errno != EEXIST) {
-            snprintf(err, errlen, "mkdir %.300s: %s", path, strerror(errno));
+        int rc = make_dir(path);
+        for (int i = 0; rc == 1 && i < DIR_RENAMES; i++) {
+            char sfx[16], cand[sizeof path];
+            size_t k = (size_t)(i ? snprintf(sfx, sizeof sfx, ".d.%d", i)
+                                  : snprintf(sfx, sizeof sfx, ".d"));
+            if (len + k >= sizeof path) {
+                snprintf(f->err, sizeof f->err, "save path too long");
+                return -1;
+            }
+            memcpy(cand, path, (size_t)(p - path));
+            memcpy(cand + (p - path), sfx, k + 1);
+            if ((rc = make_dir(cand)) == 0) {
+                memmove(p + k + 1, p + 1, len - (size_t)(p - path));
+                memcpy(p, sfx, k);
+                p += k;
+                *p = '\0';
+                len += k;
+                moved = 1;
+            }
+        }
+        if (rc) {
+            if (rc == 1)
+                snprintf(f->err, sizeof f->err,
+                         "%.300s: exists and is not a directory", path);
+            else
+                snprintf(f->err, sizeof f->err, "mkdir %.300s: %s", path,
+                         strerror(errno));
             return -1;
         }
         *p = '/';
     }
-    *last = '\0';
-    if (mkdir(path, 0755) && errno != EEXIST) {
-        snprintf(err, errlen, "mkdir %.300s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%.300s: exists and is not a directory", path);
-        return -1;
+    if (moved) {
+        free(f->rel_moved);
+        if (!(f->rel_moved = strdup(path + dlen + 1))) {
+            snprintf(f->err, sizeof f->err, "out of memory");
+            return -1;
+        }
+        f->rel = f->rel_moved;
     }
     return 0;
 }
@@ -228,41 +269,57 @@ static int open_part(fetch_file *f)
     return fd;
 }
 
+/* Creates f->tmp, ".gather-XXXXXX.part" in the final directory, so that
+ * the rename is atomic (same file system) and leftovers are easy to spot.
+ * Returns 0, or -1 with errno. */
+static int create_tmp(fetch_file *f)
+{
+    size_t n = strlen(f->dir) + strlen(f->rel) + 32;
+    const char *slash = strrchr(f->rel, '/');
+    free(f->tmp);
+    if (!(f->tmp = malloc(n))) {
+        errno = ENOMEM;
+        return -1;
+    }
+    snprintf(f->tmp, n, "%s/%.*s.gather-XXXXXX.part", f->dir,
+             slash ? (int)(slash - f->rel + 1) : 0, f->rel);
+    f->fd = mkostemps(f->tmp, 5, O_CLOEXEC);
+    return f->fd < 0 ? -1 : 0;
+}
+
 int fetch_file_open(fetch_file *f)
 {
     double t0 = fetch_now_ms();
     f->fd = -1;
     f->failed = 0;
     f->err[0] = '\0';
-    if (make_dirs(f->dir, f->rel, f->err, sizeof f->err))
-        goto fail;
-    if (f->part && (f->fd = open_part(f)) >= 0) {
-        if (!(f->tmp = strdup(f->part))) {
-            snprintf(f->err, sizeof f->err, "out of memory");
+    if (f->part) {
+        if (make_dirs(f))
             goto fail;
+        if ((f->fd = open_part(f)) >= 0) {
+            if (!(f->tmp = strdup(f->part))) {
+                snprintf(f->err, sizeof f->err, "out of memory");
+                goto fail;
+            }
+            f->write_ms += fetch_now_ms() - t0;
+            return 0;
         }
-        f->write_ms += fetch_now_ms() - t0;
-        return 0;
     }
     if (f->append) {
         snprintf(f->err, sizeof f->err, "resume: %.300s is in use",
                  f->part);
         goto fail;
     }
-    size_t n = strlen(f->dir) + strlen(f->rel) + 32;
-    if (!(f->tmp = malloc(n))) {
-        snprintf(f->err, sizeof f->err, "out of memory");
-        goto fail;
+    /* The directories usually exist already (the files before made them),
+     * so they are made only when the file cannot be created without. */
+    if (create_tmp(f) && (errno == ENOENT || errno == ENOTDIR) && !f->part) {
+        if (make_dirs(f))
+            goto fail;
+        create_tmp(f);
     }
-    /* ".gather-XXXXXX.part" in the final directory, so that the rename is
-     * atomic (same file system) and leftovers are easy to spot. */
-    const char *slash = strrchr(f->rel, '/');
-    snprintf(f->tmp, n, "%s/%.*s.gather-XXXXXX.part", f->dir,
-             slash ? (int)(slash - f->rel + 1) : 0, f->rel);
-    f->fd = mkostemps(f->tmp, 5, O_CLOEXEC);
     if (f->fd < 0) {
-        snprintf(f->err, sizeof f->err, "create %.300s: %s", f->tmp,
-                 strerror(errno));
+        snprintf(f->err, sizeof f->err, "create %.300s: %s",
+                 f->tmp ? f->tmp : f->rel, strerror(errno));
         free(f->tmp);
         f->tmp = NULL;
         goto fail;
@@ -370,8 +427,10 @@ void fetch_file_clear(fetch_file *f)
     fetch_file_abort(f);
     free(f->final);
     free(f->validator);
+    free(f->rel_moved);
     f->final = NULL;
     f->validator = NULL;
+    f->rel_moved = NULL;
 }
 
 int fetch_mkdir_p(const char *path)

@@ -60,6 +60,28 @@ for m in "${MODES[@]}"; do
   cmp -s "$H/files/blob.1.bin" "$T/old-blob1" || fail "$WHAT: blob.1.bin was touched"
   cmp -s "$H/about.1.html" "$SITE/about.html" || fail "$WHAT: about.1.html was touched"
 
+  # 14b. A file where a directory is needed (images, before
+  # images/logo.png) and a directory where a file goes (about.html/): both
+  # stay as they were, and the bodies go to images.d/ and about.1.html.
+  H=$T/clash-$m/$HOSTDIR
+  mkdir -p "$H/about.html/inside"
+  printf 'not a directory\n' > "$H/images"
+  FAULT_OUT=$T/clash-$m NO_GOOD=1 fault_run clash "$m" 0 -- \
+    "$BASE/images/logo.png" "$BASE/about.html" "$BASE/index.html"
+  check_saved "$BASE/images/logo.png" "$SITE/images/logo.png"
+  check_saved "$BASE/about.html" "$SITE/about.html"
+  check_rec "$BASE/images/logo.png" "$H/images.d/logo.png" path
+  check_rec "$BASE/about.html" "$H/about.1.html" path
+  check_rec "$BASE/index.html" "$H/index.html" path
+  check_eq "$(cat "$H/images")" "not a directory" "$WHAT: the file images"
+  [ -d "$H/about.html/inside" ] || fail "$WHAT: the directory about.html was touched"
+  # Again, with another image: images/ still maps to images.d/.
+  FAULT_OUT=$T/clash-$m NO_GOOD=1 fault_run clash-again "$m" 0 -- \
+    "$BASE/images/logo.png" "$BASE/images/photo.jpg"
+  check_rec "$BASE/images/logo.png" "$H/images.d/logo.png" path
+  check_saved "$BASE/images/photo.jpg" "$SITE/images/photo.jpg"
+  check_rec "$BASE/images/photo.jpg" "$H/images.d/photo.jpg" path
+
   # 15. A file size limit of 200 KiB (gather ignores SIGXFSZ): blob.bin
   # (300 KB) cannot be written; the small files can.
   list=()
