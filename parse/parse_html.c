@@ -653,15 +653,21 @@ static const char *pick_encoding(const char *buf, size_t len,
  * (12% of the event loop's cycles went to malloc and free). Each read
  * starts with htmlCtxtReset(), which keeps only the dictionary, and that
  * holds element and attribute names; past CTXT_NAMES_MAX of them (hostile
- * pages can invent names) the context is dropped and a new one made. */
+ * pages can invent names) the context is dropped and a new one made. At
+ * most CTXT_KEPT_MAX threads keep one, so that -m threads with a thousand
+ * threads does not hold a thousand: the others parse as before, with a
+ * context of their own for each page. */
 #define CTXT_NAMES_MAX 4096
+#define CTXT_KEPT_MAX 8
 static pthread_key_t ctxt_key;
 static int ctxt_key_ok;
 static pthread_once_t ctxt_once = PTHREAD_ONCE_INIT;
+static int ctxt_kept; /* contexts held by threads; atomic */
 
 static void ctxt_free(void *ctxt)
 {
     htmlFreeParserCtxt(ctxt);
+    __atomic_fetch_sub(&ctxt_kept, 1, __ATOMIC_RELAXED);
 }
 
 static void ctxt_key_make(void)
@@ -669,39 +675,41 @@ static void ctxt_key_make(void)
     ctxt_key_ok = pthread_key_create(&ctxt_key, ctxt_free) == 0;
 }
 
-/* This thread's SAX context, made on first use; NULL when out of memory. */
+/* This thread's SAX context, or a new one just for this page; NULL when
+ * out of memory. */
 static htmlParserCtxtPtr sax_ctxt(void)
 {
     pthread_once(&ctxt_once, ctxt_key_make);
     htmlParserCtxtPtr ctxt = ctxt_key_ok ? pthread_getspecific(ctxt_key)
                                          : NULL;
-    if (!ctxt && (ctxt = htmlNewParserCtxt()) && ctxt_key_ok &&
-        pthread_setspecific(ctxt_key, ctxt) != 0) {
-        htmlFreeParserCtxt(ctxt);
-        ctxt = NULL;
-    }
+    if (ctxt || !(ctxt = htmlNewParserCtxt()) || !ctxt_key_ok)
+        return ctxt;
+    if (__atomic_fetch_add(&ctxt_kept, 1, __ATOMIC_RELAXED) >= CTXT_KEPT_MAX ||
+        pthread_setspecific(ctxt_key, ctxt) != 0)
+        __atomic_fetch_sub(&ctxt_kept, 1, __ATOMIC_RELAXED);
     return ctxt;
 }
 
-/* Gives back the context sax_ctxt() lent: kept for the next page unless
- * it could not be stored or its dictionary has grown too big. */
+/* Gives back the context sax_ctxt() lent: kept for the next page when it
+ * is this thread's and its dictionary has not grown too big. */
 static void sax_ctxt_done(htmlParserCtxtPtr ctxt)
 {
     ctxt->_private = NULL;
-    if (!ctxt_key_ok || xmlDictSize(ctxt->dict) > CTXT_NAMES_MAX) {
-        if (ctxt_key_ok)
-            pthread_setspecific(ctxt_key, NULL);
+    if (!ctxt_key_ok || pthread_getspecific(ctxt_key) != ctxt)
         htmlFreeParserCtxt(ctxt);
+    else if (xmlDictSize(ctxt->dict) > CTXT_NAMES_MAX) {
+        pthread_setspecific(ctxt_key, NULL);
+        ctxt_free(ctxt);
     }
 }
 
 static void sax_ctxt_drop(void)
 {
-    if (ctxt_key_ok) {
-        htmlParserCtxtPtr ctxt = pthread_getspecific(ctxt_key);
+    htmlParserCtxtPtr ctxt = ctxt_key_ok ? pthread_getspecific(ctxt_key)
+                                         : NULL;
+    if (ctxt) {
         pthread_setspecific(ctxt_key, NULL);
-        if (ctxt)
-            htmlFreeParserCtxt(ctxt);
+        ctxt_free(ctxt);
     }
 }
 

@@ -481,6 +481,46 @@ static void test_reused_parser(void **state)
     assert_true(same);
 }
 
+/* Twenty threads at once, each parsing twice with all of them alive in
+ * between: some keep their context (at most 8 do), the rest parse with
+ * one of their own per page; every record must be the same. */
+#define PARSE_THREADS 20
+static pthread_barrier_t parse_barrier;
+
+static void *parse_twice(void *out)
+{
+    char **got = out;
+    reuse_fresh(&got[0]);
+    pthread_barrier_wait(&parse_barrier);
+    reuse_fresh(&got[1]);
+    return NULL;
+}
+
+static void test_parser_threads(void **state)
+{
+    (void)state;
+    pthread_t t[PARSE_THREADS];
+    char *got[PARSE_THREADS][2] = {{NULL}};
+    char *want = NULL;
+    reuse_fresh(&want);
+    assert_non_null(want);
+    assert_int_equal(pthread_barrier_init(&parse_barrier, NULL, PARSE_THREADS),
+                     0);
+    for (int i = 0; i < PARSE_THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, parse_twice, got[i]), 0);
+    int same = 1;
+    for (int i = 0; i < PARSE_THREADS; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        for (int k = 0; k < 2; k++) {
+            same &= got[i][k] && !strcmp(got[i][k], want);
+            free(got[i][k]);
+        }
+    }
+    pthread_barrier_destroy(&parse_barrier);
+    free(want);
+    assert_true(same);
+}
+
 /* Without a resolver, links are kept as written (still unique). */
 static void test_no_resolver(void **state)
 {
@@ -668,6 +708,7 @@ int main(void)
         cmocka_unit_test(test_word_count_random),
         cmocka_unit_test(test_empty_document),
         cmocka_unit_test(test_reused_parser),
+        cmocka_unit_test(test_parser_threads),
         cmocka_unit_test(test_no_resolver),
         cmocka_unit_test(test_external_entity_not_expanded),
         cmocka_unit_test(test_xpath_fields),
