@@ -13,12 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Makes the directory path exist. Returns 0, 1 when something other than
- * a directory has the name, or -1 with errno. */
-static int make_dir(const char *path)
+/* Makes the directory path exist (mode as mkdir takes it). Returns 0, 1
+ * when something other than a directory has the name, or -1 with errno. */
+static int make_dir(const char *path, mode_t mode)
 {
     struct stat st;
-    if (mkdir(path, 0755) == 0)
+    if (mkdir(path, mode) == 0)
         return 0;
     if (errno != EEXIST || stat(path, &st))
         return -1;
@@ -47,7 +47,7 @@ static int make_dirs(fetch_file *f)
     int moved = 0;
     for (char *p = path + dlen + 1; (p = strchr(p, '/')); p++) {
         *p = '\0';
-        int rc = make_dir(path);
+        int rc = make_dir(path, 0755);
         for (int i = 0; rc == 1 && i < DIR_RENAMES; i++) {
             char sfx[16], cand[sizeof path];
             size_t k = (size_t)(i ? snprintf(sfx, sizeof sfx, ".d.%d", i)
@@ -58,7 +58,7 @@ static int make_dirs(fetch_file *f)
             }
             memcpy(cand, path, (size_t)(p - path));
             memcpy(cand + (p - path), sfx, k + 1);
-            if ((rc = make_dir(cand)) == 0) {
+            if ((rc = make_dir(cand, 0755)) == 0) {
                 memmove(p + k + 1, p + 1, len - (size_t)(p - path));
                 memcpy(p, sfx, k);
                 p += k;
@@ -436,23 +436,15 @@ void fetch_file_clear(fetch_file *f)
 int fetch_mkdir_p(const char *path)
 {
     char *p = strdup(path);
-    int rc = 0;
-    if (!p)
-        return -1;
-    for (char *s = p + 1; *s && !rc; s++) {
-        if (*s != '/')
-            continue;
+    int rc = p ? 0 : -1;
+    for (char *s = p; !rc && *s && (s = strchr(s + 1, '/'));) {
         *s = '\0';
-        if (mkdir(p, 0777) && errno != EEXIST)
-            rc = -1;
+        rc = make_dir(p, 0777);
         *s = '/';
     }
-    if (!rc && mkdir(p, 0777) && errno != EEXIST)
-        rc = -1;
-    struct stat st;
-    if (!rc && stat(p, &st))
-        rc = -1;
-    else if (!rc && !S_ISDIR(st.st_mode)) {
+    if (!rc)
+        rc = make_dir(p, 0777);
+    if (rc == 1) {
         errno = ENOTDIR;
         rc = -1;
     }

@@ -51,8 +51,20 @@ static xmlParserInputPtr no_loader(const char *url, const char *id,
     return NULL;
 }
 
+static void tag_index(void);
+static void ctxt_key_make(void);
+
+/* The extractor's own tables, made once however often init runs. */
+static void init_once(void)
+{
+    tag_index();
+    ctxt_key_make();
+}
+
 void parse_global_init(void)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_once);
     xmlInitParser();
     xmlThrDefSetGenericErrorFunc(NULL, silent);
     xmlSetGenericErrorFunc(NULL, silent);
@@ -221,13 +233,12 @@ static const tag_info tags[] = {
     {"video", TAG_SRC | TAG_POSTER},
 };
 
-/* tags indexed by a hash of the name, built once: every start and end tag
- * of a page looks its name up, and a binary search of strcmp calls took
- * 2.5% of a 10 KB page's cost. */
+/* tags indexed by a hash of the name, built by parse_global_init(): every
+ * start and end tag of a page looks its name up, and a binary search of
+ * strcmp calls took 2.5% of a 10 KB page's cost. */
 #define TAG_SLOTS 128
 #define TAG_MAX_LEN 8 /* "noscript", "template" */
 static const tag_info *tag_slots[TAG_SLOTS];
-static pthread_once_t tag_once = PTHREAD_ONCE_INIT;
 
 static unsigned tag_hash(const char *s, size_t n)
 {
@@ -252,7 +263,6 @@ static int tag_flags(const xmlChar *name)
     size_t n = s ? strnlen(s, TAG_MAX_LEN + 1) : 0;
     if (n == 0 || n > TAG_MAX_LEN)
         return 0;
-    pthread_once(&tag_once, tag_index);
     for (unsigned h = tag_hash(s, n); tag_slots[h];
          h = (h + 1) & (TAG_SLOTS - 1))
         if (!strcmp(tag_slots[h]->name, s))
@@ -660,8 +670,7 @@ static const char *pick_encoding(const char *buf, size_t len,
 #define CTXT_NAMES_MAX 4096
 #define CTXT_KEPT_MAX 8
 static pthread_key_t ctxt_key;
-static int ctxt_key_ok;
-static pthread_once_t ctxt_once = PTHREAD_ONCE_INIT;
+static int ctxt_key_ok; /* made by parse_global_init() */
 static int ctxt_kept; /* contexts held by threads; atomic */
 
 static void ctxt_free(void *ctxt)
@@ -679,7 +688,6 @@ static void ctxt_key_make(void)
  * out of memory. */
 static htmlParserCtxtPtr sax_ctxt(void)
 {
-    pthread_once(&ctxt_once, ctxt_key_make);
     htmlParserCtxtPtr ctxt = ctxt_key_ok ? pthread_getspecific(ctxt_key)
                                          : NULL;
     if (ctxt || !(ctxt = htmlNewParserCtxt()) || !ctxt_key_ok)
