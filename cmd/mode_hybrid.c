@@ -1,12 +1,13 @@
 /* mode_hybrid: the event loop does all network I/O in this process, a
  * pool of -P worker processes parses, and a writer thread does the disk
- * work so the loop never waits on it. A body travels to its worker as a
- * memfd (one copy, no pipe buffers). Each worker holds its next body
- * besides the one it parses, so it never waits for this process between
- * pages. While 2 x P bodies wait for a worker the loop starts no transfer,
- * so at most 4 x P + j bodies are held, plus those whose file the writer
- * is committing (bounded in count and bytes), and memory stays flat
- * whatever the length of the list. */
+ * work so the loop never waits on it. A body of up to 64 KiB travels to
+ * its worker inside the task's frame, a bigger one as a memfd (one copy,
+ * no pipe buffers). Each worker holds its next body besides the one it
+ * parses, so it never waits for this process between pages. Bodies
+ * waiting for a worker count as async's parse backlog does: the loop
+ * keeps fetching while the workers catch up with a burst, and starts no
+ * transfer while 4 MiB of them (with the disk's) or -j plus headroom of
+ * them wait, so memory stays flat whatever the length of the list. */
 #define _GNU_SOURCE
 #include "modes.h"
 #include "wire.h"
@@ -22,6 +23,7 @@
 
 typedef struct pending {
     int memfd;      /* owned; the body */
+    size_t len;     /* its bytes */
     wire *req;      /* owned; the packed fetch result, also the pool tag */
 } pending;
 
@@ -30,7 +32,7 @@ typedef struct hybrid {
     pool *p;
     pending *q;     /* owned; a ring of cap entries */
     size_t head, n, cap;
-    size_t limit;   /* start no transfer while n >= limit */
+    size_t bytes;   /* the queued bodies' bytes */
     int fatal;
 } hybrid;
 
@@ -45,9 +47,17 @@ static void *parse_task(void *ctx, const void *req, size_t len, int fd,
     struct stat st;
     run_outcome oc;
 
-    if (wire_get_result(&rd, &res) || fd < 0 || fstat(fd, &st))
+    if (wire_get_result(&rd, &res))
         goto out;
-    if (st.st_size > 0) {
+    uint64_t inline_len = wire_get_u64(&rd);
+    if (rd.failed || inline_len > rd.left)
+        goto out;
+    if (fd < 0) {
+        res.body = (unsigned char *)rd.p;
+        res.body_len = (size_t)inline_len;
+    } else if (fstat(fd, &st)) {
+        goto out;
+    } else if (st.st_size > 0) {
         map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED)
             goto out;
@@ -90,40 +100,70 @@ static int needs_parse(const run *r, const fetch_result *res)
     return !r->o->no_parse && res->is_html && !res->error && res->body;
 }
 
-/* Queues a fetched page for a parse worker: body into a memfd, result
- * packed. Returns 0 or -1 (then the record is built here, unparsed). */
+/* Bodies up to this size travel inside the task's frame: a memfd, its
+ * descriptor passing and its mapping cost more system time than copying
+ * a page of tens of KB. */
+#define INLINE_MAX ((size_t)64 << 10)
+
+/* Queues a fetched page for a parse worker: the result packed, then the
+ * body's length and, when it is small, the body itself; a bigger one goes
+ * into a memfd (length 0 in the frame). Returns 0 or -1 (then the record
+ * is built here, unparsed). */
 static int enqueue(hybrid *h, fetch_result *res)
 {
     pending *e = &h->q[(h->head + h->n) % h->cap];
+    int inline_body = res->body_len <= INLINE_MAX;
     memset(e, 0, sizeof *e);
-    e->memfd = memfd_create("gather-body", MFD_CLOEXEC);
-    if (e->memfd < 0)
-        return -1;
-    const unsigned char *p = res->body;
-    size_t left = res->body_len;
-    while (left) {
-        ssize_t w = write(e->memfd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            goto fail;
-        p += w;
-        left -= (size_t)w;
-    }
+    e->memfd = -1;
     if (!(e->req = calloc(1, sizeof *e->req)))
-        goto fail;
+        return -1;
     wire_put_result(e->req, res);
+    wire_put_u64(e->req, inline_body ? (uint64_t)res->body_len : 0);
+    if (inline_body)
+        wire_put_bytes(e->req, res->body, res->body_len);
     if (e->req->failed)
         goto fail;
+    if (!inline_body) {
+        e->memfd = memfd_create("gather-body", MFD_CLOEXEC);
+        if (e->memfd < 0)
+            goto fail;
+        const unsigned char *p = res->body;
+        size_t left = res->body_len;
+        while (left) {
+            ssize_t w = write(e->memfd, p, left);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                goto fail;
+            p += w;
+            left -= (size_t)w;
+        }
+    }
+    e->len = res->body_len;
     h->n++;
+    h->bytes += e->len;
     report_queue_depth(h->r->rep, (long)h->n);
     return 0;
 fail:
-    close(e->memfd);
-    if (e->req)
-        wire_clear(e->req);
+    if (e->memfd >= 0)
+        close(e->memfd);
+    wire_clear(e->req);
     free(e->req);
     return -1;
+}
+
+/* Hands waiting bodies to idle workers. */
+static void dispatch(hybrid *h)
+{
+    while (h->n && pool_idle(h->p) > 0) {
+        pending *e = &h->q[h->head];
+        pool_submit(h->p, e->req->buf, e->req->len, e->memfd, e->req);
+        if (e->memfd >= 0)
+            close(e->memfd); /* the worker holds its own copy now */
+        h->head = (h->head + 1) % h->cap;
+        h->n--;
+        h->bytes -= e->len;
+    }
 }
 
 static void on_fetched(fetch_xfer *x, void *ctx)
@@ -135,18 +175,6 @@ static void on_fetched(fetch_xfer *x, void *ctx)
         return;
     }
     run_finish_xfer(h->r, x); /* nothing to parse: record it here */
-}
-
-/* Hands waiting bodies to idle workers. */
-static void dispatch(hybrid *h)
-{
-    while (h->n && pool_idle(h->p) > 0) {
-        pending *e = &h->q[h->head];
-        pool_submit(h->p, e->req->buf, e->req->len, e->memfd, e->req);
-        close(e->memfd); /* the worker holds its own copy now */
-        h->head = (h->head + 1) % h->cap;
-        h->n--;
-    }
 }
 
 static int min_timeout(int a, int b)
@@ -174,10 +202,9 @@ int mode_hybrid(run *r)
         procs = 1;
     /* Fork the workers first, before anything starts a thread. */
     h.p = pool_new((int)procs, 2, parse_task, r, &lim, err, sizeof err);
-    h.limit = 2 * (size_t)procs;
-    /* Transfers already in flight or committing when the limit is hit
-     * still land. */
-    h.cap = h.limit + (size_t)(jobs + modes_headroom(jobs));
+    /* modes_loop_has_room() counts the queue with what the loop holds,
+     * so the ring never fills. */
+    h.cap = (size_t)(jobs + modes_headroom(jobs)) + 1;
     if (!h.p || !(h.q = calloc(h.cap, sizeof *h.q))) {
         fprintf(stderr, "gather: %s\n", h.p ? "out of memory" : err);
         goto out;
@@ -190,9 +217,10 @@ int mode_hybrid(run *r)
     }
     r->fo.writer = writer;
     for (;;) {
-        /* Bodies waiting for a worker are bounded by h.limit; those
-         * waiting for the disk as in async. */
-        while (!eof && h.n < h.limit && modes_loop_has_room(loop, jobs, 0, 0)) {
+        /* Bodies waiting for a worker count as async's parse backlog
+         * does, so the network keeps working while the workers catch up
+         * with a burst. */
+        while (!eof && modes_loop_has_room(loop, jobs, h.n, h.bytes)) {
             const char *url;
             if (!run_take(r, &url, &eof))
                 break;
@@ -240,7 +268,8 @@ out:
     r->fo.writer = NULL;
     fetch_writer_free(writer);
     for (; h.q && h.n; h.n--, h.head = (h.head + 1) % h.cap) {
-        close(h.q[h.head].memfd);
+        if (h.q[h.head].memfd >= 0)
+            close(h.q[h.head].memfd);
         wire_clear(h.q[h.head].req);
         free(h.q[h.head].req);
     }
