@@ -34,6 +34,7 @@ int fetch_global_init(void)
 
 void fetch_global_cleanup(void)
 {
+    fetch_xfer_drain_kept();
     curl_global_cleanup();
 }
 
@@ -132,6 +133,8 @@ void fetch_share_free(fetch_share *s)
 {
     if (!s)
         return;
+    /* Kept handles hold the share, and curl will not free one in use. */
+    fetch_xfer_drain_kept();
     if (s->sh)
         curl_share_cleanup(s->sh);
     free(s->jar);

@@ -56,6 +56,10 @@ char *fetch_file_part_path(const char *dir, const char *rel);
 char *fetch_file_read_validator(const char *part);
 void fetch_file_remove_part(const char *part);
 
+/* Frees the easy handles the calling thread keeps for reuse: before
+ * curl's global cleanup, and before a share they may hold is freed. */
+void fetch_xfer_drain_kept(void);
+
 struct fetch_xfer {
     const fetch_opts *o;    /* borrowed */
     CURL *easy;             /* owned */

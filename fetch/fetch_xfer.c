@@ -7,6 +7,7 @@
 #include "fetch_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -410,6 +411,65 @@ static int take_validators(fetch_xfer *x)
     return 0;
 }
 
+/* ---- easy handles kept for reuse ----
+ * curl_easy_init() and the buffers a handle allocates on its first
+ * transfer cost more than curl_easy_reset(), which keeps them, once per
+ * URL. Each thread keeps its own few, so no lock is taken; a thread's go
+ * when it ends (the key's destructor), the main thread's in
+ * fetch_global_cleanup(). reset keeps a handle's share: a handle is
+ * reused only with the share it had. It keeps its cookie engine too (and
+ * leaks the cookie file list curl keeps for it): a handle that had one on
+ * is not kept. */
+#define EASY_KEPT_MAX 64
+
+typedef struct easy_pool {
+    CURL *e[EASY_KEPT_MAX];
+    const fetch_share *share[EASY_KEPT_MAX]; /* what each was set up with */
+    int n;
+} easy_pool;
+
+static __thread easy_pool kept;
+static pthread_key_t kept_key;
+static pthread_once_t kept_once = PTHREAD_ONCE_INIT;
+static int kept_key_ok;
+
+static void kept_drain(void *unused)
+{
+    (void)unused;
+    while (kept.n)
+        curl_easy_cleanup(kept.e[--kept.n]);
+}
+
+static void kept_key_make(void)
+{
+    kept_key_ok = !pthread_key_create(&kept_key, kept_drain);
+}
+
+void fetch_xfer_drain_kept(void)
+{
+    kept_drain(NULL);
+}
+
+static CURL *easy_take(const fetch_opts *o)
+{
+    if (kept.n && kept.share[kept.n - 1] == o->share)
+        return kept.e[--kept.n];
+    return curl_easy_init();
+}
+
+static void easy_keep(const fetch_opts *o, CURL *e)
+{
+    pthread_once(&kept_once, kept_key_make);
+    if (kept.n == EASY_KEPT_MAX || o->cookies ||
+        !kept_key_ok || pthread_setspecific(kept_key, &kept)) {
+        curl_easy_cleanup(e);
+        return;
+    }
+    curl_easy_reset(e);
+    kept.share[kept.n] = o->share;
+    kept.e[kept.n++] = e;
+}
+
 /* Marks x done. Only the result is needed from here on: the handle and
  * its buffers go now, not when the page has been parsed, which may be much
  * later. The handle must not be in a multi handle. */
@@ -418,7 +478,7 @@ static void settle(fetch_xfer *x)
     x->r.done_ms = fetch_now_ms();
     x->done = 1;
     if (x->easy)
-        curl_easy_cleanup(x->easy);
+        easy_keep(x->o, x->easy);
     x->easy = NULL;
 }
 
@@ -464,7 +524,7 @@ fetch_xfer *fetch_xfer_new(const fetch_opts *o, const char *url)
         fetch_xfer_fail(x, x->r.error);
         return x;
     }
-    if (!(x->easy = curl_easy_init())) {
+    if (!(x->easy = easy_take(o))) {
         fetch_xfer_fail(x, "curl_easy_init failed");
         return x;
     }

@@ -250,6 +250,18 @@ for m in "${MODES[@]}"; do
   # Not one file touched, added or left behind.
   diff <(snapshot) "$T/before.txt" >&2 || fail "$m: a 304 changed the output directory"
 done
+# A transfer's easy handle is reset and reused by the next one on its
+# thread: the validators of a conditional request must not reach the next
+# URL. -j 1, so each transfer takes the handle the one before left.
+for m in async procs; do
+  run_gather 0 get -m "$m" -j 1 -o "$T/reuse-$m" --since "$T/cond1.jsonl" --jsonl "$T/reuse-$m.jsonl" \
+    "$BASE/about.html" "$BASE/echo/headers" "$BASE/about.html" "$BASE/echo/headers?2"
+  check_eq "$(jq -r '.status' "$T/reuse-$m.jsonl" | sort | tr '\n' ' ')" "200 200 304 304 " "$m: reuse statuses"
+  for f in "$T/reuse-$m/$HOSTDIR/echo/headers"*; do
+    grep -qi '^User-Agent: gather/' "$f" || fail "$m: reused handle lost the User-Agent: $(cat "$f")"
+    ! grep -qiE '^(If-None-Match|If-Modified-Since|Range):' "$f" || fail "$m: a validator leaked into the next request: $(cat "$f")"
+  done
+done
 # Last-Modified alone is enough; a changed ETag gets the body again.
 jq -c '.etag = null' "$T/cond1.jsonl" > "$T/lm-only.jsonl"
 run_gather 0 get -o "$T/cond" --since "$T/lm-only.jsonl" --jsonl "$T/lm.jsonl" "$BASE/about.html"
