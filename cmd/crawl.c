@@ -18,6 +18,7 @@
 #define HOST_MAX 300
 #define SITEMAPS_MAX 1000       /* sitemap files fetched per crawl */
 #define ROBOTS_DELAY_MAX 60.0   /* seconds; a longer Crawl-delay is capped */
+#define ROBOTS_THREADS 8        /* robots.txt (or sitemaps) read at once */
 
 typedef struct buf {
     sched_entry *v;             /* owned, with their URLs */
@@ -29,6 +30,28 @@ typedef struct robots_entry {
     int deny_all;               /* 5xx or unreachable (RFC 9309) */
     char *why;                  /* owned; the reason when deny_all */
 } robots_entry;
+
+/* Sitemaps to read: a stack, so that an index's sitemaps are read before
+ * the files after it, as they come. */
+typedef struct maps {
+    struct map_item {
+        char *url;              /* owned */
+        int level;              /* 0, or how deep in indexes */
+    } *v;                       /* owned */
+    size_t n, cap;
+} maps;
+
+/* A host sched holds while its robots.txt, then the sitemaps it names,
+ * are read on a background thread, one after another as a polite client
+ * reads them; the crawl's thread applies each as it arrives. */
+typedef struct waiting {
+    char *host;                 /* owned; sched's key */
+    size_t robots;              /* its entry in crawl.robots */
+    char *url;                  /* owned; the file being read */
+    int level;                  /* that sitemap's; -1: the robots.txt */
+    maps todo;                  /* owned; sitemaps still to read */
+    struct waiting *next;
+} waiting;
 
 struct crawl {
     run *r;                     /* borrowed */
@@ -48,6 +71,9 @@ struct crawl {
     fpset *robots_of;           /* owned; host key -> index in robots */
     robots_entry *robots;       /* owned */
     size_t n_robots;
+    fetch_bg *bg;               /* owned; reads robots.txt, sitemaps */
+    fetch_opts robots_fo, sitemap_fo; /* their options */
+    waiting *waiting;           /* owned; the hosts held for them */
     long admitted;              /* URLs handed out */
     long sitemaps_fetched;
     /* what happened to the URLs found */
@@ -257,9 +283,9 @@ static void consider(crawl *c, const char *raw, int depth, int requisite,
 
 /* ---- robots.txt and sitemaps ---- */
 
-/* Fetches url into memory (up to max bytes), not saved and not recorded.
- * Returns the transfer (the caller frees it), NULL when out of memory. */
-static fetch_xfer *fetch_aside(crawl *c, const char *url, size_t max)
+/* The options of a fetch aside (robots.txt, a sitemap): into memory, up
+ * to max bytes, not saved and not recorded. */
+static fetch_opts aside_opts(const crawl *c, size_t max)
 {
     fetch_opts fo = c->r->fo;
     fo.outdir = NULL;
@@ -269,10 +295,62 @@ static fetch_xfer *fetch_aside(crawl *c, const char *url, size_t max)
     fo.keep_body_max = max;
     fo.keep_any = 1;
     fo.max_filesize = 0;
-    fetch_xfer *x = fetch_xfer_new(&fo, url);
-    if (x && !fetch_xfer_done(x))
-        fetch_xfer_perform(x);
-    return x;
+    return fo;
+}
+
+/* Puts urls[0..n) on m at level, to be read in that order (m is a stack).
+ * Returns -1 when out of memory. */
+static int maps_push(maps *m, const char *const *urls, size_t n, int level)
+{
+    for (size_t i = n; i-- > 0;) {
+        if (m->n == m->cap) {
+            size_t cap = m->cap ? m->cap * 2 : 8;
+            struct map_item *v = realloc(m->v, cap * sizeof *v);
+            if (!v)
+                return -1;
+            m->v = v;
+            m->cap = cap;
+        }
+        char *u = strdup(urls[i]);
+        if (!u)
+            return -1;
+        m->v[m->n++] = (struct map_item){u, level};
+    }
+    return 0;
+}
+
+static void maps_clear(maps *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->v[i].url);
+    free(m->v);
+}
+
+static void waiting_free(waiting *w)
+{
+    if (!w)
+        return;
+    free(w->host);
+    free(w->url);
+    maps_clear(&w->todo);
+    free(w);
+}
+
+/* Takes the next sitemap of m that may still be read (SITEMAPS_MAX per
+ * crawl, indexes 3 levels deep), counted as fetched: its URL (the caller
+ * frees it) and *level; NULL when none is left. */
+static char *maps_next(crawl *c, maps *m, int *level)
+{
+    while (m->n) {
+        struct map_item e = m->v[--m->n];
+        if (c->sitemaps_fetched < SITEMAPS_MAX && e.level <= 3) {
+            c->sitemaps_fetched++;
+            *level = e.level;
+            return e.url;
+        }
+        free(e.url);
+    }
+    return NULL;
 }
 
 /* Collects the <loc>s of a sitemap: whether they are pages or more
@@ -287,15 +365,14 @@ static int on_sitemap_loc(void *ctx, const char *loc)
     return 0;
 }
 
-/* Reads the sitemap at url: its pages go to the frontier as depth 0 (like
- * seeds, but kept to scope), the sitemaps of an index are read in turn. */
-static void fetch_sitemap(crawl *c, const char *url, int level)
+/* Reads the sitemap fetched from url in x (NULL: out of memory): its
+ * pages go to the frontier as depth 0 (like seeds, but kept to scope);
+ * the sitemaps of an index go on todo, one level down, to be read next.
+ * Frees x. */
+static void sitemap_read(crawl *c, const char *url, int level, fetch_xfer *x,
+                         maps *todo)
 {
     char err[256];
-    if (c->sitemaps_fetched >= SITEMAPS_MAX || level > 3)
-        return;
-    c->sitemaps_fetched++;
-    fetch_xfer *x = fetch_aside(c, url, PARSE_SITEMAP_MAX);
     fetch_result *res = x ? fetch_xfer_result(x) : NULL;
     if (!res || res->error || res->status != 200 || !res->body) {
         char msg[300];
@@ -314,16 +391,31 @@ static void fetch_sitemap(crawl *c, const char *url, int level)
     if (rc)
         report_error(c->r->rep, url, err);
     fetch_xfer_free(x);
-    for (size_t i = 0; i < locs.n; i++) {
-        if (index) {
-            fetch_sitemap(c, locs.v[i], level + 1);
-        } else {
-            long before = c->queued;
-            consider(c, locs.v[i], 0, 0, 0);
-            c->from_sitemaps += c->queued - before;
-        }
+    if (index && maps_push(todo, (const char *const *)locs.v, locs.n,
+                           level + 1))
+        report_error(c->r->rep, url, "out of memory: sitemaps dropped");
+    for (size_t i = 0; i < locs.n && !index; i++) {
+        long before = c->queued;
+        consider(c, locs.v[i], 0, 0, 0);
+        c->from_sitemaps += c->queued - before;
     }
     parse_strv_clear(&locs);
+}
+
+/* Reads the sitemaps on todo, and those their indexes name, here, one
+ * after another: for --sitemap, before the first URL starts, when nothing
+ * else is running to wait for them. */
+static void read_sitemaps_now(crawl *c, maps *todo)
+{
+    int level;
+    char *url;
+    while ((url = maps_next(c, todo, &level))) {
+        fetch_xfer *x = fetch_xfer_new(&c->sitemap_fo, url);
+        if (x && !fetch_xfer_done(x))
+            fetch_xfer_perform(x);
+        sitemap_read(c, url, level, x, todo);
+        free(url);
+    }
 }
 
 static const robots_entry *robots_for(const crawl *c, const char *host)
@@ -334,29 +426,12 @@ static const robots_entry *robots_for(const crawl *c, const char *host)
     return &c->robots[idx];
 }
 
-/* sched's new_host: reads the host's robots.txt (RFC 9309: 2xx rules, 4xx
- * none, 5xx or no answer: nothing allowed), its Crawl-delay and its
- * Sitemap lines. */
-static void on_new_host(void *ctx, const char *host, const char *url)
+/* Applies w's robots.txt, fetched in x (NULL: out of memory), as RFC 9309
+ * asks (2xx: its rules; 4xx: none; 5xx or no answer: nothing allowed),
+ * then its Crawl-delay; its Sitemap lines go on w's list. Frees x. */
+static void robots_read(crawl *c, waiting *w, fetch_xfer *x)
 {
-    crawl *c = ctx;
-    if (c->r->o->no_robots)
-        return;
-    robots_entry *v = realloc(c->robots, (c->n_robots + 1) * sizeof *v);
-    char *rurl = NULL;
-    fetch_url_resolve(url, "/robots.txt", &rurl);
-    if (!v || !rurl ||
-        fpset_add(c->robots_of, fpset_key(host), c->n_robots) < 0) {
-        if (v)
-            c->robots = v;
-        free(rurl);
-        report_error(c->r->rep, host, "out of memory reading robots.txt");
-        return;
-    }
-    c->robots = v;
-    robots_entry *e = &c->robots[c->n_robots++];
-    memset(e, 0, sizeof *e);
-    fetch_xfer *x = fetch_aside(c, rurl, PARSE_ROBOTS_MAX);
+    robots_entry *e = &c->robots[w->robots];
     fetch_result *res = x ? fetch_xfer_result(x) : NULL;
     char why[300] = "";
     if (!res)
@@ -379,19 +454,98 @@ static void on_new_host(void *ctx, const char *host, const char *url)
         snprintf(msg, sizeof msg, "robots.txt unavailable (%s): the host "
                                   "is skipped, as RFC 9309 asks", why);
         e->why = strdup(msg);
-        report_error(c->r->rep, rurl, msg);
+        report_error(c->r->rep, w->url, msg);
     }
     fetch_xfer_free(x);
-    free(rurl);
     double delay = parse_robots_crawl_delay(e->rules);
     if (delay > 0)
-        sched_host_delay(c->s, host,
+        sched_host_delay(c->s, w->host,
                          1000 * (delay > ROBOTS_DELAY_MAX ? ROBOTS_DELAY_MAX
                                                           : delay));
     const char *const *maps;
     size_t n = parse_robots_sitemaps(e->rules, &maps);
-    for (size_t i = 0; i < n; i++)
-        fetch_sitemap(c, maps[i], 0);
+    if (maps_push(&w->todo, maps, n, 0))
+        report_error(c->r->rep, w->url, "out of memory: sitemaps dropped");
+}
+
+/* Starts the fetch of w->url on a background thread. Returns 1, or 0 when
+ * it cannot start: *x is then NULL (out of memory) or failed, for
+ * host_fetched() to apply at once. */
+static int host_start(crawl *c, waiting *w, fetch_xfer **x)
+{
+    *x = fetch_xfer_new(w->level < 0 ? &c->robots_fo : &c->sitemap_fo,
+                        w->url);
+    if (*x && !fetch_bg_add(c->bg, *x, w))
+        return 1;
+    if (*x)
+        fetch_xfer_fail(*x, "out of memory");
+    return 0;
+}
+
+/* Applies x, w's fetch that finished, and starts its next one; when none
+ * is left, releases the host and forgets w. */
+static void host_fetched(crawl *c, waiting *w, fetch_xfer *x)
+{
+    do {
+        if (w->level < 0)
+            robots_read(c, w, x);
+        else
+            sitemap_read(c, w->url, w->level, x, &w->todo);
+        free(w->url);
+        if (!(w->url = maps_next(c, &w->todo, &w->level))) {
+            sched_host_ready(c->s, w->host);
+            waiting **p = &c->waiting;
+            while (*p != w)
+                p = &(*p)->next;
+            *p = w->next;
+            waiting_free(w);
+            return;
+        }
+    } while (!host_start(c, w, &x));
+}
+
+/* sched's new_host: holds the host while its robots.txt, then the sitemaps
+ * it names, are read on a background thread; on_poll() applies them. */
+static void on_new_host(void *ctx, const char *host, const char *url)
+{
+    crawl *c = ctx;
+    if (c->r->o->no_robots)
+        return;
+    robots_entry *v = realloc(c->robots, (c->n_robots + 1) * sizeof *v);
+    waiting *w = calloc(1, sizeof *w);
+    char *rurl = NULL;
+    fetch_url_resolve(url, "/robots.txt", &rurl);
+    if (v)
+        c->robots = v;
+    if (!v || !w || !rurl || !(w->host = strdup(host)) ||
+        fpset_add(c->robots_of, fpset_key(host), c->n_robots) < 0) {
+        free(rurl);
+        waiting_free(w);
+        report_error(c->r->rep, host, "out of memory reading robots.txt");
+        return;
+    }
+    w->robots = c->n_robots++;
+    memset(&c->robots[w->robots], 0, sizeof *c->robots);
+    w->url = rurl;
+    w->level = -1;
+    w->next = c->waiting;
+    c->waiting = w;
+    sched_host_hold(c->s, host);
+    fetch_xfer *x;
+    if (!host_start(c, w, &x))
+        host_fetched(c, w, x);
+}
+
+/* sched's poll: applies the fetches aside that finished. A sitemap's
+ * URLs join the frontier here, and sched reads them once a transfer ends,
+ * as it does a page's links (sched_done()). */
+static void on_poll(void *ctx)
+{
+    crawl *c = ctx;
+    void *tag;
+    fetch_xfer *x;
+    while ((x = fetch_bg_take(c->bg, &tag)))
+        host_fetched(c, tag, x);
 }
 
 /* sched's admit: robots.txt rules and --max-pages. */
@@ -529,6 +683,7 @@ crawl *crawl_new(run *r, sched_opts *so, char *err, size_t errlen)
     if (!c || !(c->seen = fpset_new(0)) || !(c->seen_raw = fpset_new(0)) ||
         !(c->flying = fpset_new(1)) ||
         !(c->robots_of = fpset_new(1)) ||
+        !(c->bg = fetch_bg_new(ROBOTS_THREADS)) ||
         !(c->head.v = malloc(mq * sizeof *c->head.v)) ||
         !(c->tail.v = malloc(mq * sizeof *c->tail.v)) ||
         !(c->seed_hosts = calloc((size_t)o->n_urls + 1, sizeof(char *)))) {
@@ -568,22 +723,36 @@ crawl *crawl_new(run *r, sched_opts *so, char *err, size_t errlen)
     so->pull = on_pull;
     so->new_host = on_new_host;
     so->admit = on_admit;
+    so->poll = on_poll;
     so->ctx = c;
     return c;
 }
 
 void crawl_attach(crawl *c, sched *s)
 {
+    const gather_opts *o = c->r->o;
+    maps todo = {0};
     c->s = s;
+    c->robots_fo = aside_opts(c, PARSE_ROBOTS_MAX);
+    c->sitemap_fo = aside_opts(c, PARSE_SITEMAP_MAX);
     /* --sitemap: read before the first URL starts. */
-    for (size_t i = 0; i < c->r->o->n_sitemaps; i++)
-        fetch_sitemap(c, c->r->o->sitemaps[i], 0);
+    if (maps_push(&todo, (const char *const *)o->sitemaps, o->n_sitemaps, 0))
+        report_error(c->r->rep, "--sitemap", "out of memory");
+    read_sitemaps_now(c, &todo);
+    maps_clear(&todo);
 }
 
 void crawl_free(crawl *c)
 {
     if (!c)
         return;
+    /* First, so that no thread is left with a transfer of ours. */
+    fetch_bg_free(c->bg);
+    while (c->waiting) {
+        waiting *w = c->waiting;
+        c->waiting = w->next;
+        waiting_free(w);
+    }
     fpset_free(c->seen);
     fpset_free(c->seen_raw);
     fpset_free(c->flying);

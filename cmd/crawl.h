@@ -10,8 +10,11 @@
  * plus a bounded queue, not a million strings.
  *
  * Ownership: a crawl belongs to its run, and runs on the thread that calls
- * run_take() and run_emit() (robots.txt and sitemaps are fetched there, in
- * blocking calls, once per host).
+ * run_take() and run_emit(). A host's robots.txt and the sitemaps it names
+ * are fetched on background threads (fetch_bg), while sched holds the
+ * host and the other hosts go on; only the fetch runs there: their
+ * results are applied on the crawl's thread, in sched_take(). --sitemap
+ * files are read before the first URL starts, in crawl_attach().
  */
 #ifndef GATHER_CRAWL_H
 #define GATHER_CRAWL_H
@@ -28,7 +31,8 @@ typedef struct crawl crawl;
 crawl *crawl_new(run *r, sched_opts *so, char *err, size_t errlen);
 void crawl_free(crawl *c);
 
-/* Gives the crawl the scheduler its run created from so. */
+/* Gives the crawl the scheduler its run created from so, and reads the
+ * --sitemap files (blocking: nothing runs yet). */
 void crawl_attach(crawl *c, sched *s);
 
 /* A URL handed out has its outcome: queues what it found. */

@@ -28,6 +28,7 @@ typedef struct host {
     double own_delay;           /* robots.txt Crawl-delay, ms */
     double penalty;             /* from 429 answers, ms */
     int seen;                   /* new_host was called */
+    int held;                   /* sched_host_hold() until ready */
     struct host *chain;         /* hash chain */
     struct host *qnext;         /* in the list of hosts with URLs queued */
     int queued_listed;
@@ -40,6 +41,7 @@ struct sched {
     host *with_queue;           /* hosts with URLs queued */
     size_t queued;
     long inflight;
+    size_t held;                /* hosts held */
     unsigned long long seq;
     int dry;                    /* the source said -1 since the last done */
     unsigned rnd;
@@ -215,6 +217,8 @@ static double gap_of(sched *s, const host *h)
 
 int sched_take(sched *s, double now, sched_entry *out, double *wait_ms)
 {
+    if (s->o.poll)
+        s->o.poll(s->o.ctx);
     for (;;) {
         if (fill(s))
             return -2;
@@ -227,7 +231,7 @@ int sched_take(sched *s, double now, sched_entry *out, double *wait_ms)
                 h = *prev;
                 continue;
             }
-            if (!h->cap || h->inflight < h->cap) {
+            if (!h->held && (!h->cap || h->inflight < h->cap)) {
                 double ready = h->last_start < 0 ? now
                                                  : h->last_start + h->next_gap;
                 if (ready <= now) {
@@ -243,8 +247,18 @@ int sched_take(sched *s, double now, sched_entry *out, double *wait_ms)
         if (!best) {
             if (s->queued == 0 && s->inflight == 0 && s->dry)
                 return -1;
+            /* No transfer's end releases a held host: ask again soon. */
+            if (s->held && (wait < 0 || wait > SCHED_HELD_POLL_MS))
+                wait = SCHED_HELD_POLL_MS;
             *wait_ms = wait;
             return 0;
+        }
+        if (!best->seen) {
+            best->seen = 1;
+            if (s->o.new_host)
+                s->o.new_host(s->o.ctx, best->key, best->head->e.url);
+            if (best->held)
+                continue; /* its URL stays first in its queue */
         }
         item *it = best->head;
         if (!(best->head = it->next))
@@ -252,11 +266,6 @@ int sched_take(sched *s, double now, sched_entry *out, double *wait_ms)
         s->queued--;
         *out = it->e;
         free(it);
-        if (!best->seen) {
-            best->seen = 1;
-            if (s->o.new_host)
-                s->o.new_host(s->o.ctx, best->key, out->url);
-        }
         if (s->o.admit && !s->o.admit(s->o.ctx, best->key, out)) {
             free(out->url);
             out->url = NULL;
@@ -305,6 +314,24 @@ void sched_host_delay(sched *s, const char *host_key, double ms)
         h->own_delay = ms;
         if (h->next_gap < ms)
             h->next_gap = ms;
+    }
+}
+
+void sched_host_hold(sched *s, const char *host_key)
+{
+    host *h = host_find(s, host_key, 1);
+    if (h && !h->held) {
+        h->held = 1;
+        s->held++;
+    }
+}
+
+void sched_host_ready(sched *s, const char *host_key)
+{
+    host *h = host_find(s, host_key, 0);
+    if (h && h->held) {
+        h->held = 0;
+        s->held--;
     }
 }
 

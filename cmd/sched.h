@@ -8,6 +8,10 @@
  * delay (from 500 ms up to 30 s); each answer without one adds one back
  * to the concurrency and halves the penalty, as TCP does with its window.
  *
+ * A host may be held (sched_host_hold(), typically from new_host while its
+ * robots.txt is read elsewhere): its URLs stay queued, in order, and the
+ * other hosts go on, until sched_host_ready().
+ *
  * Ownership: a sched owns the entries in its window; an entry handed out
  * by sched_take() belongs to the caller. One thread at a time.
  */
@@ -31,9 +35,15 @@ typedef struct sched_entry {
 typedef int (*sched_pull_fn)(void *ctx, int block, sched_entry *out);
 
 /* Called once per host, before its first URL is handed out, with the
- * host key ("host:port") and that URL. For robots.txt: it may fetch, then
- * call sched_host_delay(). */
+ * host key ("host:port") and that URL. For robots.txt: it may hold the
+ * host (sched_host_hold()) and start reading it elsewhere; or read it now,
+ * then call sched_host_delay(). */
 typedef void (*sched_host_fn)(void *ctx, const char *host, const char *url);
+
+/* Called at the start of every sched_take(), on its thread: the place to
+ * apply work that finished elsewhere (sched_host_ready(),
+ * sched_host_delay()). */
+typedef void (*sched_poll_fn)(void *ctx);
 
 /* Called for each URL before it is handed out; returns 1 to hand it out,
  * 0 to drop it (the callee has recorded or counted it). */
@@ -48,6 +58,7 @@ typedef struct sched_opts {
     sched_pull_fn pull;
     sched_host_fn new_host;   /* NULL: none */
     sched_admit_fn admit;     /* NULL: admit every URL */
+    sched_poll_fn poll;       /* NULL: none */
     void *ctx;
 } sched_opts;
 
@@ -59,8 +70,11 @@ void sched_free(sched *s);
 
 /* The next URL to start at time now (ms): returns 1 and *out, which the
  * caller owns; 0 when none may start yet, with *wait_ms the time until one
- * may (-1: not before a transfer ends); -1 at the end: nothing queued or
- * in flight, and the source is dry; -2 when out of memory. */
+ * may (-1: not before a transfer ends; at most SCHED_HELD_POLL_MS while a
+ * host is held, since only a later call can see it released); -1 at the
+ * end: nothing queued or in flight, and the source is dry; -2 when out of
+ * memory. */
+#define SCHED_HELD_POLL_MS 10.0
 int sched_take(sched *s, double now, sched_entry *out, double *wait_ms);
 
 /* A URL handed out has finished; throttled counts its 429 answers. */
@@ -68,6 +82,11 @@ void sched_done(sched *s, const char *url, int throttled);
 
 /* Sets a host's own minimum interval (a robots.txt Crawl-delay). */
 void sched_host_delay(sched *s, const char *host, double ms);
+
+/* Holds a host (with URLs queued or not yet): none of its URLs is handed
+ * out until sched_host_ready() releases it. */
+void sched_host_hold(sched *s, const char *host);
+void sched_host_ready(sched *s, const char *host);
 
 /* URLs handed out and not yet done. */
 long sched_inflight(const sched *s);

@@ -317,6 +317,34 @@ void fetch_writer_free(fetch_writer *w);
 /* Bytes of writes queued and not yet on disk. Any thread. */
 size_t fetch_writer_queued(fetch_writer *w);
 
+/* ---- blocking transfers on background threads ---- */
+
+/* For the few transfers a thread that drives others must not wait for
+ * (robots.txt, sitemaps): each runs with fetch_xfer_perform() on one of at
+ * most max_threads threads (0: 8), started when transfers are added and
+ * ended when none is left to run. The fetch_bg and its transfers belong to
+ * the thread that made it; only the background threads are its own. */
+typedef struct fetch_bg fetch_bg;
+
+/* NULL when out of memory. Starts no thread yet. */
+fetch_bg *fetch_bg_new(int max_threads);
+
+/* Ends the transfers still running as interrupted (within about a second),
+ * joins the threads and frees every transfer it holds; the tags were
+ * never its own. */
+void fetch_bg_free(fetch_bg *b);
+
+/* Runs x, made by the caller on its own thread (so its validators run
+ * there), with options that outlive it. b owns x until fetch_bg_take()
+ * hands it back with tag, finished: a transfer that cannot start, or that
+ * no thread can be started for, comes back failed. Returns 0, or
+ * FETCH_ENOMEM with x still the caller's. */
+int fetch_bg_add(fetch_bg *b, fetch_xfer *x, void *tag);
+
+/* A finished transfer, the caller's again, with its tag in *tag; NULL
+ * when none has finished since the last call. Does not wait. */
+fetch_xfer *fetch_bg_take(fetch_bg *b, void **tag);
+
 /* ---- shared caches for transfers on many threads ---- */
 
 typedef struct fetch_share fetch_share;

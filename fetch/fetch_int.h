@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#include <stdatomic.h>
 
 /* One body being saved: a temporary file renamed into place when whole.
  * Its operations run on the transfer's thread, or on the writer thread
@@ -83,6 +84,7 @@ struct fetch_xfer {
     int encoded;            /* the body has a Content-Encoding */
     int retry_fresh;        /* the part file proved bad: start over */
     int stalled;            /* on_progress ended it: no byte for too long */
+    atomic_int cancelled;   /* fetch_xfer_cancel() was called */
     curl_off_t stall_bytes; /* bytes moved when last seen to change */
     double stall_since;     /* monotonic ms of that change; 0: not yet */
     int restarted;          /* a 416 already sent us back to byte 0 */
@@ -104,6 +106,11 @@ struct fetch_xfer {
 int fetch_xfer_finish(fetch_xfer *x, CURLcode rc);
 double fetch_xfer_retry_at(const fetch_xfer *x);
 void fetch_xfer_saved(fetch_xfer *x);
+
+/* Asks x, which another thread may be performing, to end at once as
+ * interrupted, as a stop would (within about a second: curl's progress
+ * callback notices). Thread-safe. */
+void fetch_xfer_cancel(fetch_xfer *x);
 
 /* Marks the start of the network part, for the queue timing. */
 void fetch_xfer_mark_started(fetch_xfer *x);

@@ -201,6 +201,12 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
+/* True once the run is stopping or x was cancelled. */
+static int stopping(fetch_xfer *x)
+{
+    return (x->o->stop && *x->o->stop) || atomic_load(&x->cancelled);
+}
+
 /* CURLOPT_XFERINFOFUNCTION: ends the transfer when the run is stopping,
  * or when no byte has moved for the stall timeout. curl's own LOW_SPEED
  * check averages the rate over up to 5 s, so it misses a server that
@@ -213,7 +219,7 @@ static int on_progress(void *userp, curl_off_t dlt, curl_off_t dln,
     double now = fetch_now_ms();
     (void)dlt;
     (void)ult;
-    if (x->o->stop && *x->o->stop) {
+    if (stopping(x)) {
         x->r.interrupted = 1;
         return 1;
     }
@@ -488,6 +494,7 @@ fetch_xfer *fetch_xfer_new(const fetch_opts *o, const char *url)
     if (!x)
         return NULL;
     x->o = o;
+    atomic_init(&x->cancelled, 0);
     x->file.fd = -1;
     x->t_created = fetch_now_ms();
     if (!(x->r.url = strdup(url)) || !(x->md = EVP_MD_CTX_new()) ||
@@ -574,6 +581,11 @@ void fetch_xfer_fail(fetch_xfer *x, const char *msg)
     settle(x);
 }
 
+void fetch_xfer_cancel(fetch_xfer *x)
+{
+    atomic_store(&x->cancelled, 1);
+}
+
 void fetch_xfer_mark_started(fetch_xfer *x)
 {
     x->t_started = fetch_now_ms();
@@ -594,7 +606,7 @@ void fetch_xfer_perform(fetch_xfer *x)
         /* Wait for the retry in short steps, so a stop is noticed. */
         for (;;) {
             double left = x->retry_at - fetch_now_ms();
-            if (x->o->stop && *x->o->stop) {
+            if (stopping(x)) {
                 x->r.interrupted = 1;
                 fetch_xfer_fail(x, "interrupted");
                 break;

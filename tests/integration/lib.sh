@@ -1,6 +1,6 @@
 # lib.sh: sourced by every integration test. Gives the test a scratch
-# directory and a private nginx on a free loopback port, and removes both
-# when the test exits, whatever the outcome.
+# directory and private nginx servers on free loopback ports, and removes
+# them all when the test exits, whatever the outcome.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -8,23 +8,28 @@ GATHER=${GATHER:?GATHER must name the binary under test}
 case $GATHER in /*) ;; *) GATHER=$ROOT/$GATHER ;; esac
 T=$(mktemp -d "${TMPDIR:-/tmp}/gather-test.XXXXXX")
 NGINX_DIR=
+NGINX_DIRS=()
 
 cleanup() {
   [ -n "${KEEP_T:-}" ] && { echo "kept $T" >&2; return; }
-  if [ -n "$NGINX_DIR" ]; then "$ROOT/samples/serve" stop "$NGINX_DIR" >/dev/null 2>&1 || true; fi
+  local d
+  for d in "${NGINX_DIRS[@]}"; do "$ROOT/samples/serve" stop "$d" >/dev/null 2>&1 || true; done
   rm -rf "$T"
 }
 trap cleanup EXIT
 
-# start_server [--site DIR]: serves the sample site (or DIR); sets BASE,
-# PORT and SITE; H2C_BASE and H2C_PORT, the same server over HTTP/2 with
-# prior knowledge; and TLS_BASE, TLS_PORT and TLS_CA, the same server over
-# HTTPS (HTTP/2 by ALPN) with a self-signed certificate, TLS_CA.
+# start_server [--site DIR] [SERVE_OPTIONS...]: serves the sample site (or
+# DIR); sets BASE, PORT, SITE and NGINX_DIR; H2C_BASE and H2C_PORT, the same
+# server over HTTP/2 with prior knowledge; and TLS_BASE, TLS_PORT and
+# TLS_CA, the same server over HTTPS (HTTP/2 by ALPN) with a self-signed
+# certificate, TLS_CA. Called again, it starts another server (another
+# host to gather) and sets them for that one.
 start_server() {
   local env
   env=$("$ROOT/samples/serve" start "$@") || { echo "cannot start nginx" >&2; exit 1; }
   eval "$env"
   BASE=$GATHER_BASE PORT=$GATHER_PORT NGINX_DIR=$GATHER_NGINX_DIR
+  NGINX_DIRS+=("$NGINX_DIR")
   H2C_BASE=$GATHER_H2C_BASE H2C_PORT=$GATHER_H2C_PORT
   TLS_BASE=$GATHER_TLS_BASE TLS_PORT=$GATHER_TLS_PORT TLS_CA=$GATHER_TLS_CA
   SITE=$ROOT/samples/site

@@ -177,6 +177,74 @@ static void test_window(void **state)
     sched_free(sc);
 }
 
+/* A host new_host holds (its robots.txt being read elsewhere). */
+typedef struct holder {
+    src s;
+    sched *sc;
+    int new_hosts;      /* new_host calls */
+    int polls;          /* poll calls */
+    int release;        /* the next poll releases a.test */
+    char first[64];     /* the URL new_host saw for a.test */
+} holder;
+
+static int hold_pull(void *ctx, int block, sched_entry *out)
+{
+    return pull(&((holder *)ctx)->s, block, out);
+}
+
+static void hold_new_host(void *ctx, const char *host, const char *url)
+{
+    holder *h = ctx;
+    h->new_hosts++;
+    if (!strcmp(host, "a.test:80")) {
+        snprintf(h->first, sizeof h->first, "%s", url);
+        sched_host_hold(h->sc, host);
+    }
+}
+
+static void hold_poll(void *ctx)
+{
+    holder *h = ctx;
+    h->polls++;
+    if (h->release) {
+        h->release = 0;
+        sched_host_ready(h->sc, "a.test:80");
+    }
+}
+
+/* A held host's URLs wait, in order, while the other hosts go on; the
+ * caller is asked back soon, and the release comes through poll. */
+static void test_held_host(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {"http://a.test/1", "http://b.test/1",
+                                       "http://a.test/2"};
+    holder h = {.s = {urls, 3, 0}};
+    sched_opts o = {.pull = hold_pull, .new_host = hold_new_host,
+                    .poll = hold_poll, .ctx = &h};
+    assert_non_null(h.sc = sched_new(&o));
+    char *u1 = take(h.sc, 0, NULL);
+    assert_string_equal(u1, "http://b.test/1");
+    assert_string_equal(h.first, "http://a.test/1");
+    double wait;
+    assert_null(take(h.sc, 0, &wait));
+    assert_true(wait > 0 && wait <= SCHED_HELD_POLL_MS);
+    sched_done(h.sc, u1, 0);
+    sched_entry e;
+    assert_int_equal(sched_take(h.sc, 1, &e, &wait), 0); /* not the end */
+    h.release = 1;
+    char *u2 = take(h.sc, 2, NULL), *u3 = take(h.sc, 2, NULL);
+    assert_string_equal(u2, "http://a.test/1");
+    assert_string_equal(u3, "http://a.test/2");
+    assert_int_equal(h.new_hosts, 2);
+    assert_int_equal(h.polls, 5);
+    sched_done(h.sc, u2, 0);
+    sched_done(h.sc, u3, 0);
+    assert_int_equal(sched_take(h.sc, 3, &e, &wait), -1);
+    free(u1), free(u2), free(u3);
+    sched_free(h.sc);
+}
+
 static void test_fpset(void **state)
 {
     (void)state;
@@ -215,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_robots_delay),
         cmocka_unit_test(test_throttled),
         cmocka_unit_test(test_window),
+        cmocka_unit_test(test_held_host),
         cmocka_unit_test(test_fpset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
