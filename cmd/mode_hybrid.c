@@ -33,7 +33,6 @@ typedef struct hybrid {
     pending *q;     /* owned; a ring of cap entries */
     size_t head, n, cap;
     size_t bytes;   /* the queued bodies' bytes */
-    int fatal;
 } hybrid;
 
 /* In a worker: parse one body and reply with its packed record. */

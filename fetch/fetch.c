@@ -28,6 +28,7 @@ const char *fetch_strerror(fetch_code code)
 
 int fetch_global_init(void)
 {
+    fetch_xfer_global_init();
     return curl_global_init(CURL_GLOBAL_ALL) == CURLE_OK ? FETCH_OK
                                                          : FETCH_ECURL;
 }

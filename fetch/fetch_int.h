@@ -60,6 +60,9 @@ void fetch_file_remove_part(const char *part);
 /* Frees the easy handles the calling thread keeps for reuse: before
  * curl's global cleanup, and before a share they may hold is freed. */
 void fetch_xfer_drain_kept(void);
+/* Makes the key that frees a thread's kept handles when it ends; without
+ * it (fetch_global_init() not run) no handle is kept. Once per process. */
+void fetch_xfer_global_init(void);
 
 struct fetch_xfer {
     const fetch_opts *o;    /* borrowed */

@@ -421,11 +421,11 @@ static int take_validators(fetch_xfer *x)
  * curl_easy_init() and the buffers a handle allocates on its first
  * transfer cost more than curl_easy_reset(), which keeps them, once per
  * URL. Each thread keeps its own few, so no lock is taken; a thread's go
- * when it ends (the key's destructor), the main thread's in
- * fetch_global_cleanup(). reset keeps a handle's share: a handle is
- * reused only with the share it had. It keeps its cookie engine too (and
- * leaks the cookie file list curl keeps for it): a handle that had one on
- * is not kept. */
+ * when it ends (the key's destructor, made in fetch_global_init()), the
+ * main thread's in fetch_global_cleanup(). reset keeps a handle's share:
+ * a handle is reused only with the share it had. It keeps its cookie
+ * engine too (and leaks the cookie file list curl keeps for it): a handle
+ * that had one on is not kept. */
 #define EASY_KEPT_MAX 64
 
 typedef struct easy_pool {
@@ -451,6 +451,11 @@ static void kept_key_make(void)
     kept_key_ok = !pthread_key_create(&kept_key, kept_drain);
 }
 
+void fetch_xfer_global_init(void)
+{
+    pthread_once(&kept_once, kept_key_make);
+}
+
 void fetch_xfer_drain_kept(void)
 {
     kept_drain(NULL);
@@ -465,9 +470,10 @@ static CURL *easy_take(const fetch_opts *o)
 
 static void easy_keep(const fetch_opts *o, CURL *e)
 {
-    pthread_once(&kept_once, kept_key_make);
-    if (kept.n == EASY_KEPT_MAX || o->cookies ||
-        !kept_key_ok || pthread_setspecific(kept_key, &kept)) {
+    /* The key's value marks a thread that keeps handles: set with the
+     * first, it stays until the thread ends. */
+    if (kept.n == EASY_KEPT_MAX || o->cookies || !kept_key_ok ||
+        (!kept.n && pthread_setspecific(kept_key, &kept))) {
         curl_easy_cleanup(e);
         return;
     }
