@@ -35,12 +35,15 @@ static void raise_nofile(void)
  * from here, with both signals ignored) see it too: their transfers end
  * as "interrupted" and remove their temporary files instead of being
  * killed with them. */
-static volatile int stop_fallback;
-static volatile int *stop_signal = &stop_fallback;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2,
+               "the stop flag is set in a signal handler and shared "
+               "across processes, so it must be lock-free");
+static atomic_int stop_fallback;
+static atomic_int *stop_signal = &stop_fallback;
 
 static void share_stop_flag(void)
 {
-    void *m = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
+    void *m = mmap(NULL, sizeof(atomic_int), PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (m != MAP_FAILED)
         stop_signal = m;
@@ -48,9 +51,9 @@ static void share_stop_flag(void)
 
 static void on_signal(int sig)
 {
-    if (*stop_signal)
+    if (atomic_load(stop_signal))
         _exit(128 + sig);
-    *stop_signal = sig;
+    atomic_store(stop_signal, sig);
 }
 
 static void catch_signals(void)
@@ -101,8 +104,9 @@ static int cmd_get(int argc, char **argv, int crawl)
     run_close(&r); /* writes the cookie jar, which can fail too */
     int out_error = r.out_error;
     cli_free_opts(&o);
-    if (*stop_signal)
-        return 128 + *stop_signal;
+    int sig = atomic_load(stop_signal);
+    if (sig)
+        return 128 + sig;
     if (rc)
         return EXIT_FATAL;
     return s.failed || out_error ? EXIT_SOME_FAILED : EXIT_ALL_OK;

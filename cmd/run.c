@@ -324,7 +324,8 @@ void run_close(run *r)
 
 int run_stopping(const run *r)
 {
-    return r->o->stop && *r->o->stop;
+    return r->o->stop &&
+           atomic_load_explicit(r->o->stop, memory_order_relaxed);
 }
 
 /* The next URL of the command line or the list, or 0 at the end. */

@@ -46,7 +46,7 @@ typedef struct gather_opts {
     uint64_t max_filesize;    /* 0: no limit */
     int overwrite, fsync, resume;
     int restart;              /* ignore (and truncate) the journal */
-    const volatile int *stop; /* borrowed; nonzero once the run must stop */
+    const atomic_int *stop; /* borrowed; nonzero once the run must stop */
     parse_field *fields;      /* owned by the caller; --field NAME=EXPR */
     size_t n_fields;
     const char **headers;     /* owned by the caller, strings borrowed;

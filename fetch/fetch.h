@@ -8,6 +8,7 @@
 #ifndef GATHER_FETCH_H
 #define GATHER_FETCH_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,7 +66,7 @@ typedef struct fetch_opts {
                                  directory after it */
     int resume;               /* keep partial files of failed transfers and
                                  resume them with Range and If-Range */
-    const volatile int *stop; /* borrowed; when *stop becomes nonzero, every
+    const atomic_int *stop; /* borrowed; when *stop becomes nonzero, every
                                  transfer ends at once, as "interrupted" */
     const char *const *headers; /* borrowed; n_headers extra request headers,
                                    "Name: value" as curl -H takes them (a
@@ -102,6 +103,13 @@ typedef struct fetch_opts {
                       char **last_modified);
     void *validators_ctx;     /* borrowed; passed to validators */
 } fetch_opts;
+
+/* Whether o's run was asked to stop (the signal handler sets the flag;
+ * every thread and process of the run reads it). */
+static inline int fetch_stop_requested(const fetch_opts *o)
+{
+    return o->stop && atomic_load_explicit(o->stop, memory_order_relaxed);
+}
 
 /* Phase durations of one URL in milliseconds. The fetch fills queue (wait
  * in gather before the transfer starts), dns, connect, tls, ttfb (from

@@ -151,7 +151,7 @@ static int restart_due(fetch_loop *l, fetch_done_fn done, void *ctx)
     int n = 0;
     for (fetch_xfer **pp = &l->retry; *pp;) {
         fetch_xfer *x = *pp;
-        int stop = x->o->stop && *x->o->stop;
+        int stop = fetch_stop_requested(x->o);
         if (!stop && fetch_xfer_retry_at(x) > now) {
             pp = &x->retry_next;
             continue;

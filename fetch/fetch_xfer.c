@@ -204,7 +204,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 /* True once the run is stopping or x was cancelled. */
 static int stopping(fetch_xfer *x)
 {
-    return (x->o->stop && *x->o->stop) || atomic_load(&x->cancelled);
+    return fetch_stop_requested(x->o) || atomic_load(&x->cancelled);
 }
 
 /* CURLOPT_XFERINFOFUNCTION: ends the transfer when the run is stopping,
