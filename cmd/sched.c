@@ -333,6 +333,9 @@ void sched_host_ready(sched *s, const char *host_key)
         h->held = 0;
         s->held--;
     }
+    /* Whoever held it may have found more URLs meanwhile (a crawl's
+     * sitemaps): ask the source again, even if no transfer ever ends. */
+    s->dry = 0;
 }
 
 long sched_inflight(const sched *s)

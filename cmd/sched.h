@@ -29,7 +29,8 @@ typedef struct sched_entry {
 
 /* Where URLs come from. Returns 1 and *out (url malloced), 0 when there is
  * none now (only when !block: the caller may ask again later), or -1 when
- * there will be none until sched_done() is called again (or ever).
+ * there will be none until sched_done() or sched_host_ready() is called
+ * again (or ever).
  * block is set when nothing is queued or in flight, so a blocking read
  * stalls nothing. */
 typedef int (*sched_pull_fn)(void *ctx, int block, sched_entry *out);

@@ -112,10 +112,16 @@ done
 ! grep -q ' h=localhost$' "$LOG" || fail "another host was crawled"
 check_saved "$T/s.jsonl" "$SITE"
 
-# A seed that robots.txt disallows gets a record saying so, and no request.
-crawl_site 1 "$BASE/site/private/secret.html"
-check_eq "$(jq -r .error "$T/s.jsonl")" "disallowed by robots.txt" "disallowed seed"
-! requested | grep -q '^/site/private' || fail "disallowed seed requested"
+# A seed that robots.txt disallows gets a record saying so, and no request;
+# the sitemaps its host's robots.txt names are still crawled (their
+# disallowed URL is not).
+for m in async threads procs hybrid; do
+  crawl_site 1 -m "$m" "$BASE/site/private/secret.html"
+  check_eq "$(jq -r 'select(.url | endswith("/secret.html")) | .error' "$T/s.jsonl")" \
+    "disallowed by robots.txt" "$m: disallowed seed"
+  check_eq "$(paths)" "/orphan.html /private/secret.html " "$m: disallowed seed, its host's sitemap"
+  ! requested | grep -q '^/site/private' || fail "$m: disallowed seed requested"
+done
 # --no-robots fetches it; robots.txt is not even read.
 crawl_site 0 --no-robots --depth 1 "$BASE/site/index.html"
 check_eq "$(paths)" "/a.html /b.html?x=1 /d1.html /index.html /nofollow.html /private/secret.html " "--no-robots"

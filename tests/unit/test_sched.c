@@ -184,6 +184,7 @@ typedef struct holder {
     int new_hosts;      /* new_host calls */
     int polls;          /* poll calls */
     int release;        /* the next poll releases a.test */
+    size_t found;       /* with release: the source's list grows to this */
     char first[64];     /* the URL new_host saw for a.test */
 } holder;
 
@@ -208,6 +209,8 @@ static void hold_poll(void *ctx)
     h->polls++;
     if (h->release) {
         h->release = 0;
+        if (h->found)
+            h->s.n = h->found;
         sched_host_ready(h->sc, "a.test:80");
     }
 }
@@ -242,6 +245,38 @@ static void test_held_host(void **state)
     sched_done(h.sc, u3, 0);
     assert_int_equal(sched_take(h.sc, 3, &e, &wait), -1);
     free(u1), free(u2), free(u3);
+    sched_free(h.sc);
+}
+
+static int drop_seed(void *ctx, const char *host, const sched_entry *e)
+{
+    (void)ctx, (void)host;
+    return strcmp(e->url, "http://a.test/seed") != 0;
+}
+
+/* What the holder found while the host was held (a crawl's sitemaps) is
+ * still asked for after the source ran dry, even when no transfer ever
+ * ends: here the only URL before it is dropped (robots.txt). */
+static void test_held_host_finds_more(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {"http://a.test/seed",
+                                       "http://a.test/from-sitemap"};
+    holder h = {.s = {urls, 1, 0}, .found = 2};
+    sched_opts o = {.pull = hold_pull, .new_host = hold_new_host,
+                    .poll = hold_poll, .admit = drop_seed, .ctx = &h};
+    assert_non_null(h.sc = sched_new(&o));
+    double wait;
+    assert_null(take(h.sc, 0, &wait)); /* held; the source is dry */
+    assert_true(wait > 0 && wait <= SCHED_HELD_POLL_MS);
+    h.release = 1;
+    char *u = take(h.sc, 1, NULL);
+    assert_non_null(u);
+    assert_string_equal(u, "http://a.test/from-sitemap");
+    sched_done(h.sc, u, 0);
+    sched_entry e;
+    assert_int_equal(sched_take(h.sc, 2, &e, &wait), -1);
+    free(u);
     sched_free(h.sc);
 }
 
@@ -284,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_throttled),
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_held_host),
+        cmocka_unit_test(test_held_host_finds_more),
         cmocka_unit_test(test_fpset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
