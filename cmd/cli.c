@@ -308,6 +308,15 @@ static size_t n_get_options(void)
     return n;
 }
 
+/* The long name of the option whose val is c (the first, for aliases). */
+static const char *long_name(int c)
+{
+    for (size_t i = 0; long_opts[i].name; i++)
+        if (long_opts[i].val == c)
+            return long_opts[i].name;
+    return "?";
+}
+
 const struct option *cli_get_options(size_t *n)
 {
     *n = n_get_options();
@@ -448,8 +457,8 @@ int cli_parse_get(int argc, char **argv, int crawl, gather_opts *o,
         int crawl_only = c == 'l' || c == 'p' || c == 'D' ||
                          (c >= OPT_INCLUDE && c <= OPT_SORT_QUERY);
         if (crawl_only && !crawl)
-            return cli_fail(err, errlen, "%s is an option of gather crawl",
-                            argv[optind - 1]);
+            return cli_fail(err, errlen, "--%s is an option of gather crawl",
+                            long_name(c));
         switch (c) {
         case 'i':
             o->input = optarg;

@@ -30,6 +30,11 @@ usage_error "unknown command 'frobnicate'" frobnicate
 usage_error "no URLs" get
 usage_error "unknown option '--bogus'" get --bogus http://127.0.0.1:9/
 usage_error "unknown option '-Z'" get -Z http://127.0.0.1:9/
+# crawl's own options are named, however they were spelled, for get
+usage_error "gather get: --depth is an option of gather crawl" get --depth 2 http://127.0.0.1:9/
+usage_error "gather get: --depth is an option of gather crawl" get -l2 http://127.0.0.1:9/
+usage_error "gather get: --requisites is an option of gather crawl" get -p http://127.0.0.1:9/
+usage_error "gather get: --sitemap is an option of gather crawl" get --sitemap=x http://127.0.0.1:9/
 usage_error "needs a value" get --jsonl
 usage_error "unknown mode 'nope'" get -m nope http://127.0.0.1:9/
 grep -q 'async' "$T/stderr" || fail "-m nope: the valid modes are not named"
