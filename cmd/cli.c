@@ -317,9 +317,9 @@ static const char *long_name(int c)
     return "?";
 }
 
-const struct option *cli_get_options(size_t *n)
+const struct option *cli_options(int crawl, size_t *n)
 {
-    *n = n_get_options();
+    *n = crawl ? sizeof long_opts / sizeof *long_opts - 1 : n_get_options();
     return long_opts;
 }
 

@@ -38,12 +38,18 @@ static void usage(FILE *f)
     fputs(
         "Usage: gather compare [GET OPTIONS] -i FILE [--modes LIST]\n"
         "                      [--repeat N] [--report DIR]\n"
-        "Run gather get on one URL list in each mode, N times each with the\n"
-        "modes interleaved, and compare the runs: wall time, requests/s,\n"
-        "MB/s, latency p50/p95/p99, CPU user+sys, peak RSS, context\n"
-        "switches, failures, and where the time goes phase by phase.\n"
+        "       gather compare --crawl [CRAWL OPTIONS] URL... [--modes LIST]\n"
+        "                      [--repeat N] [--report DIR]\n"
+        "Run gather get on one URL list (or, with --crawl, gather crawl from\n"
+        "the same seeds) in each mode, N times each with the modes\n"
+        "interleaved, and compare the runs: wall time, requests/s, MB/s,\n"
+        "latency p50/p95/p99, CPU user+sys, peak RSS, context switches,\n"
+        "failures, and where the time goes phase by phase.\n"
         "\n"
         "  -i, --input FILE    the URL list; '-' reads stdin once\n"
+        "      --crawl         run gather crawl from the seed URLs given\n"
+        "                      (and its options: --depth, -p, --domains,\n"
+        "                      ...) instead of gather get on a list\n"
         "      --modes LIST    comma-separated modes (default\n"
         "                      async,threads,procs,hybrid)\n"
         "      --repeat N      runs per mode, 1 to 1000 (default 3)\n"
@@ -55,8 +61,8 @@ static void usage(FILE *f)
         "  -h, --help          show this help\n"
         "\n"
         "Every other option of gather get (-j, -P, --no-parse, --xpath,\n"
-        "--timeout, ...) is given to each run; -m, --jsonl and --stats are\n"
-        "compare's to set.\n"
+        "--timeout, ...; with --crawl, of gather crawl) is given to each run;\n"
+        "-m, --jsonl and --stats are compare's to set.\n"
         "\n"
         "Figures per run (wall, rates, CPU, RSS, context switches) are the\n"
         "median over the repeats; latency percentiles are nearest-rank over\n"
@@ -83,6 +89,7 @@ enum {
     K_MODES,
     K_REPEAT,
     K_REPORT,
+    K_CRAWL,
 };
 
 typedef struct opt_def {
@@ -93,8 +100,9 @@ typedef struct opt_def {
     int kind;
 } opt_def;
 
-/* compare's own options; get's come from cli_get_options(). */
+/* compare's own options; get's and crawl's come from cli_options(). */
 static const opt_def own_opts[] = {
+    {"crawl", "", 0, 0, K_CRAWL},
     {"modes", "", 0, 1, K_MODES},
     {"repeat", "", 0, 1, K_REPEAT},
     {"report", "", 0, 1, K_REPORT},
@@ -117,15 +125,17 @@ static int get_opt_kind(const char *name)
     return K_PASS;
 }
 
-/* The option table compare parses: get's options, then its own. Built once
- * from cli.c's table, so an option added to get needs nothing here. */
+/* The option table compare parses: crawl's options (get's among them),
+ * then its own. Built once from cli.c's table, so an option added to get
+ * or crawl needs nothing here; whether a crawl-only option is allowed
+ * (--crawl) is for check_get_opts() to say, as get and crawl say it. */
 static const opt_def *opt_table(size_t *n)
 {
     static opt_def *defs;
     static size_t n_defs;
     if (!defs) {
         size_t ng;
-        const struct option *g = cli_get_options(&ng);
+        const struct option *g = cli_options(1, &ng);
         size_t nown = sizeof own_opts / sizeof *own_opts;
         if (!(defs = calloc(ng + nown, sizeof *defs)))
             return NULL;
@@ -150,6 +160,9 @@ typedef struct cmp_opts {
     const char *outdir;  /* borrowed; NULL: bodies are not saved */
     const char *report;  /* borrowed; NULL: no report, runs in a temp dir */
     const char *modes;   /* borrowed; NULL: every mode */
+    int crawl;           /* --crawl: each run is gather crawl from seeds */
+    char **seeds;        /* owned array of strings borrowed from argv */
+    int n_seeds, cap_seeds;
     long repeat;
     char **pass;         /* owned array of strings borrowed from argv or
                             the option table: get's options as "--name" */
@@ -158,18 +171,29 @@ typedef struct cmp_opts {
     int n_modes;
 } cmp_opts;
 
-static int push_pass(cmp_opts *o, const char *s)
+/* Appends s to the array *v of *n strings (room for *cap). */
+static int push_str(char ***v, int *n, int *cap, const char *s)
 {
-    if (o->n_pass == o->cap_pass) {
-        int cap = o->cap_pass ? o->cap_pass * 2 : 16;
-        char **p = realloc(o->pass, (size_t)cap * sizeof *p);
+    if (*n == *cap) {
+        int c = *cap ? *cap * 2 : 16;
+        char **p = realloc(*v, (size_t)c * sizeof *p);
         if (!p)
             return -1;
-        o->pass = p;
-        o->cap_pass = cap;
+        *v = p;
+        *cap = c;
     }
-    o->pass[o->n_pass++] = (char *)s;
+    (*v)[(*n)++] = (char *)s;
     return 0;
+}
+
+static int push_pass(cmp_opts *o, const char *s)
+{
+    return push_str(&o->pass, &o->n_pass, &o->cap_pass, s);
+}
+
+static int push_seed(cmp_opts *o, const char *s)
+{
+    return push_str(&o->seeds, &o->n_seeds, &o->cap_seeds, s);
 }
 
 /* Acts on one option d with its value val (NULL when it takes none).
@@ -218,6 +242,9 @@ static int take_opt(cmp_opts *o, const opt_def *d, char *val, char *err,
             return cli_fail(err, errlen, "--report wants a directory");
         o->report = val;
         return 0;
+    case K_CRAWL:
+        o->crawl = 1;
+        return 0;
     default:
         if (push_pass(o, d->flag) || (val && push_pass(o, val))) {
             cli_fail(err, errlen, "out of memory");
@@ -258,24 +285,26 @@ static const opt_def *find_short(char c)
     return NULL;
 }
 
-/* Splits argv into compare's options and get's (o->pass, one "--name"
- * and its value apiece). Same return values as take_opt(). */
+/* Splits argv into compare's options, get's (o->pass, one "--name" and
+ * its value apiece) and the rest (o->seeds, which only --crawl takes).
+ * Same return values as take_opt(). */
 static int scan_args(int argc, char **argv, cmp_opts *o, char *err,
                      size_t errlen)
 {
     int rc;
     for (int i = 1; i < argc; i++) {
         char *a = argv[i];
-        if (!strcmp(a, "--")) {
-            if (i + 1 < argc)
-                return cli_fail(err, errlen, "compare takes a URL list "
-                            "(-i FILE), not URLs: '%s'", argv[i + 1]);
+        if (!strcmp(a, "--")) { /* the rest are URLs */
+            while (++i < argc)
+                if (push_seed(o, argv[i]))
+                    goto nomem;
             break;
         }
-        if (a[0] != '-' || !a[1])
-            return cli_fail(err, errlen,
-                        "compare takes a URL list (-i FILE), not URLs: '%s'",
-                        a);
+        if (a[0] != '-' || !a[1]) {
+            if (push_seed(o, a))
+                goto nomem;
+            continue;
+        }
         if (a[1] == '-') {
             const char *name = a + 2;
             size_t n = strcspn(name, "=");
@@ -321,14 +350,18 @@ static int scan_args(int argc, char **argv, cmp_opts *o, char *err,
         }
     }
     return 0;
+nomem:
+    cli_fail(err, errlen, "out of memory");
+    return EXIT_FATAL;
 }
 
-/* Lets cli_parse_get() check get's options as a run will see them. It
- * gets copies: getopt_long permutes argv and --xpath splits its value. */
+/* Lets cli_parse_get() check get's (or crawl's) options as a run will see
+ * them. It gets copies: getopt_long permutes argv and --xpath splits its
+ * value. */
 static int check_get_opts(const cmp_opts *o, char *err, size_t errlen)
 {
     int n = 0, rc = EXIT_FATAL;
-    char **v = calloc((size_t)o->n_pass + 6, sizeof *v);
+    char **v = calloc((size_t)(o->n_pass + o->n_seeds) + 7, sizeof *v);
     gather_opts go;
     if (!v) {
         cli_fail(err, errlen, "out of memory");
@@ -337,18 +370,23 @@ static int check_get_opts(const cmp_opts *o, char *err, size_t errlen)
     v[n++] = strdup("compare");
     for (int i = 0; i < o->n_pass; i++)
         v[n++] = strdup(o->pass[i]);
-    v[n++] = strdup("--input");
-    v[n++] = strdup(o->input);
+    if (o->input) {
+        v[n++] = strdup("--input");
+        v[n++] = strdup(o->input);
+    }
     if (o->outdir) {
         v[n++] = strdup("--output");
         v[n++] = strdup(o->outdir);
     }
+    v[n++] = strdup("--");
+    for (int i = 0; i < o->n_seeds; i++)
+        v[n++] = strdup(o->seeds[i]);
     for (int i = 0; i < n; i++)
         if (!v[i]) {
             cli_fail(err, errlen, "out of memory");
             goto out;
         }
-    rc = cli_parse_get(n, v, 0, &go, err, errlen);
+    rc = cli_parse_get(n, v, o->crawl, &go, err, errlen);
     cli_free_opts(&go);
     if (rc < 0)
         rc = 0; /* cannot happen: --help and --version never get here */
@@ -406,8 +444,16 @@ static int parse_cmdline(int argc, char **argv, cmp_opts *o, char *err,
     o->repeat = DEFAULT_REPEAT;
     if ((rc = scan_args(argc, argv, o, err, errlen)))
         return rc;
-    if (!o->input)
-        return cli_fail(err, errlen, "compare needs a URL list: -i FILE");
+    if (o->crawl && o->input)
+        return cli_fail(err, errlen, "compare --crawl takes seed URLs, "
+                                     "not -i");
+    if (!o->crawl && o->n_seeds)
+        return cli_fail(err, errlen, "compare takes a URL list (-i FILE), "
+                        "not URLs: '%s' (to compare crawls from seed URLs, "
+                        "add --crawl)", o->seeds[0]);
+    if (!o->crawl && !o->input)
+        return cli_fail(err, errlen, "compare needs a URL list: -i FILE "
+                                     "(or --crawl and seed URLs)");
     if ((rc = parse_modes(o, err, errlen)))
         return rc;
     return check_get_opts(o, err, errlen);
@@ -487,26 +533,28 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Runs one gather get and waits for it. Returns its wait status, or -1
- * when it could not be started (errno set); *lifetime gets the seconds
- * from fork to its exit. */
+/* Runs one gather get (or gather crawl) and waits for it. Returns its wait
+ * status, or -1 when it could not be started (errno set); *lifetime gets
+ * the seconds from fork to its exit. */
 static int spawn_get(const cmp_ctx *cx, const char *mode, const char *out,
                      const char *jsonl, const char *stats,
                      const char *errpath, double *lifetime)
 {
     const cmp_opts *o = cx->o;
     int status = -1, nul = -1, efd = -1, n = 0;
-    char **v = calloc((size_t)o->n_pass + 20, sizeof *v);
+    char **v = calloc((size_t)(o->n_pass + o->n_seeds) + 20, sizeof *v);
     if (!v)
         return -1;
     v[n++] = "gather";
-    v[n++] = "get";
+    v[n++] = o->crawl ? "crawl" : "get";
     v[n++] = "--mode";
     v[n++] = (char *)mode;
     for (int i = 0; i < o->n_pass; i++)
         v[n++] = o->pass[i];
-    v[n++] = "--input";
-    v[n++] = (char *)cx->list;
+    if (!o->crawl) {
+        v[n++] = "--input";
+        v[n++] = (char *)cx->list;
+    }
     if (out) {
         v[n++] = "--output";
         v[n++] = (char *)out;
@@ -518,6 +566,9 @@ static int spawn_get(const cmp_ctx *cx, const char *mode, const char *out,
     /* last, so they win over a --progress or --summary given to compare */
     v[n++] = "--no-progress";
     v[n++] = "--no-summary";
+    v[n++] = "--";
+    for (int i = 0; i < o->n_seeds; i++)
+        v[n++] = o->seeds[i];
     v[n] = NULL;
 
     nul = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -992,7 +1043,7 @@ static int write_reports(const cmp_result *c, const char *dir,
 static int check_paths(const cmp_opts *o, char *err, size_t errlen)
 {
     struct stat st;
-    if (strcmp(o->input, "-")) {
+    if (o->input && strcmp(o->input, "-")) {
         int fd = open(o->input, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return cli_fail(err, errlen, "cannot read %s: %s", o->input,
@@ -1035,7 +1086,7 @@ int compare_main(int argc, char **argv)
     cmp_ctx cx = {0};
     cmp_result c = {0};
     char err[1024];
-    char *workdir = NULL, *list = NULL;
+    char *workdir = NULL, *list = NULL, *seeds = NULL;
     size_t *caps = NULL;
     int tmp = 0, incomplete;
     int rc = parse_cmdline(argc, argv, &o, err, sizeof err);
@@ -1046,10 +1097,12 @@ int compare_main(int argc, char **argv)
         else
             rc = EXIT_ALL_OK;
         free(o.pass);
+        free(o.seeds);
         return rc;
     }
     if ((rc = check_paths(&o, err, sizeof err))) {
         free(o.pass);
+        free(o.seeds);
         return say_error(rc, err);
     }
 
@@ -1061,7 +1114,7 @@ int compare_main(int argc, char **argv)
         rc = say_error(EXIT_USAGE, err);
         goto out;
     }
-    if (!strcmp(o.input, "-")) {
+    if (o.input && !strcmp(o.input, "-")) {
         if (asprintf(&list, "%s/list.txt", workdir) < 0)
             list = NULL;
         if (!list || copy_stdin(list)) {
@@ -1072,7 +1125,22 @@ int compare_main(int argc, char **argv)
         }
     }
 
-    c.list = o.input;
+    if (o.crawl) { /* the seeds, for the outputs */
+        size_t len = 1;
+        for (int i = 0; i < o.n_seeds; i++)
+            len += strlen(o.seeds[i]) + 1;
+        if (!(seeds = calloc(1, len))) {
+            rc = say_error(EXIT_FATAL, "out of memory");
+            goto out;
+        }
+        for (int i = 0; i < o.n_seeds; i++) {
+            if (i)
+                strcat(seeds, " ");
+            strcat(seeds, o.seeds[i]);
+        }
+    }
+    c.list = o.crawl ? seeds : o.input;
+    c.crawl = o.crawl;
     c.repeat = (int)o.repeat;
     c.cores = count_cores();
     c.n_modes = (size_t)o.n_modes;
@@ -1121,6 +1189,8 @@ out:
     free(caps);
     free(workdir);
     free(list);
+    free(seeds);
     free(o.pass);
+    free(o.seeds);
     return rc;
 }

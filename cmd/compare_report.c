@@ -64,8 +64,8 @@ static int phase_width(int p)
 
 void compare_print_table(const cmp_result *c, FILE *f)
 {
-    fprintf(f, "gather compare: %s, %zu mode%s x %d repeat%s, %d core%s\n\n",
-            c->list, c->n_modes, c->n_modes == 1 ? "" : "s", c->repeat,
+    fprintf(f, "gather compare: %s%s, %zu mode%s x %d repeat%s, %d core%s\n\n",
+            c->crawl ? "crawl from " : "", c->list, c->n_modes, c->n_modes == 1 ? "" : "s", c->repeat,
             c->repeat == 1 ? "" : "s", c->cores, c->cores == 1 ? "" : "s");
     fprintf(f, "%-8s %5s %8s %9s %8s %8s %8s %8s %8s %8s %9s %7s\n", "mode",
             "runs", "wall s", "req/s", "MB/s", "p50 ms", "p95 ms", "p99 ms",
@@ -195,7 +195,8 @@ int compare_write_json(const cmp_result *c, const char *path)
     json_t *root = json_object(), *modes = json_array();
     char *list = record_utf8(c->list, strlen(c->list), NULL);
     if (root) {
-        put(root, "list", list ? json_string(list) : NULL, &bad);
+        put(root, c->crawl ? "crawl" : "list",
+            list ? json_string(list) : NULL, &bad);
         put(root, "repeat", json_integer(c->repeat), &bad);
         put(root, "cores", json_integer(c->cores), &bad);
         put(root, "cpu_share", json_real(CMP_CPU_SHARE), &bad);
@@ -832,9 +833,12 @@ int compare_write_html(const cmp_result *c, const char *path)
           "<meta charset=\"utf-8\"/>\n"
           "<meta name=\"viewport\" content=\"width=device-width, "
           "initial-scale=1\"/>\n<title>gather compare: ", f);
+    if (c->crawl)
+        fputs("crawl from ", f);
     esc(f, c->list);
     fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", page_css);
-    fputs("<h1>gather compare</h1>\n<p>URL list <code>", f);
+    fputs(c->crawl ? "<h1>gather compare</h1>\n<p>Crawl from <code>"
+                   : "<h1>gather compare</h1>\n<p>URL list <code>", f);
     esc(f, c->list);
     fprintf(f, "</code>: %zu mode%s &#215; %d repeat%s, modes interleaved; "
                "%d core%s.</p>\n",

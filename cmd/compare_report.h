@@ -80,7 +80,9 @@ typedef struct cmp_mode {
 } cmp_mode;
 
 typedef struct cmp_result {
-    const char *list;        /* borrowed; the list as given ("-": stdin) */
+    const char *list;        /* borrowed; the list as given ("-": stdin),
+                                or with crawl the seed URLs, space-separated */
+    int crawl;               /* the runs were gather crawl from seeds */
     int repeat;
     int cores;               /* CPUs this process may run on */
     cmp_mode *modes;         /* owned; in the order of --modes */

@@ -61,6 +61,11 @@ usage_error "-m/--mode is not for compare" compare -i "$T/one.txt" -m async
 usage_error "compare sets --jsonl" compare -i "$T/one.txt" --jsonl "$T/x.jsonl"
 usage_error "compare sets --stats" compare -i "$T/one.txt" --stats="$T/x.json"
 usage_error "not URLs" compare -i "$T/one.txt" http://127.0.0.1:9/
+grep -q 'add --crawl' "$T/stderr" || fail "URLs without --crawl: no hint at --crawl"
+usage_error "compare --crawl takes seed URLs, not -i" compare --crawl -i "$T/one.txt" http://127.0.0.1:9/
+usage_error "no seed URLs" compare --crawl --repeat 1
+usage_error "--depth is an option of gather crawl" compare -i "$T/one.txt" --depth 1
+usage_error "--depth wants" compare --crawl --depth x http://127.0.0.1:9/
 usage_error "unknown option '--bogus'" compare -i "$T/one.txt" --bogus
 usage_error "ambiguous" compare -i "$T/one.txt" --rep 2
 # get's own checks apply to the options compare passes on
@@ -215,6 +220,24 @@ check_eq "$(xmllint --xpath 'count(//table[@id="phases"]/tbody/tr)' "$H")" 4 "ph
 check_eq "$(xmllint --xpath 'count(//table[@id="runs"]/tbody/tr)' "$H")" 8 "runs table rows"
 
 chromium_check "$H" 4
+
+# ---- --crawl: each run is gather crawl from the seeds, with crawl's options ----
+EXP=$ROOT/tests/integration/expected
+run_gather 0 compare --crawl --modes procs,async,hybrid --repeat 1 -j 4 -P 2 \
+  --depth 9 -o "$T/cout" --report "$T/crep" -- "$BASE/" > "$T/ctable.txt"
+grep -q "^gather compare: crawl from $BASE/, 3 modes x 1 repeat" "$T/ctable.txt" || fail "crawl table header: $(head -1 "$T/ctable.txt")"
+check_eq "$(table_rows "$T/ctable.txt" | awk '{print $1, $2}' | tr '\n' ' ')" "procs 1/1 async 1/1 hybrid 1/1 " "crawl table rows"
+check_eq "$(jq -r .crawl "$T/crep/report.json")" "$BASE/" "report.json crawl"
+check_eq "$(jq -r 'has("list")' "$T/crep/report.json")" false "report.json list, for a crawl"
+for m in procs async hybrid; do
+  run=$T/crep/runs/$m-1
+  # the same set as gather crawl finds on its own; the run's stats are a crawl's
+  diff -u "$EXP/crawl-sample.txt" <(jq -r --arg b "$BASE" '"\(.status) \(.url | ltrimstr($b))"' "$run.jsonl" | sort -k2) \
+    || fail "$m: compare --crawl found a different set"
+  check_eq "$(jq -c '[.mode, .ok + .failed, .crawl.queued]' "$run.json")" "[\"$m\",24,24]" "$m: crawl run stats"
+  diff -r "$T/cout/procs-1" "$T/cout/$m-1" > /dev/null || fail "$m: compare --crawl saved other files than procs"
+done
+grep -qF "Crawl from <code>$BASE/</code>" "$T/crep/report.html" || fail "report.html does not say it was a crawl"
 
 # ---- no --report: runs in a temp dir, removed; the list from stdin ----
 mkdir "$T/tmp"
