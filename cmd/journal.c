@@ -114,14 +114,37 @@ journal *journal_open(const char *path, int restart, int *fd, char *err,
         goto fail;
     }
     ssize_t n;
+    long lineno = 0;
     while ((n = getline(&line, &cap, f)) > 0) {
-        if (line[n - 1] != '\n')
-            break; /* cut off by a crash: dropped below */
-        json_t *rec = json_loadb(line, (size_t)n, 0, NULL);
-        const char *url = json_string_value(json_object_get(rec, "url"));
+        lineno++;
+        /* A half-written line left by a crash is cut off below; it can
+         * only be the start of a record. */
+        int whole = line[n - 1] == '\n';
+        int ours = !whole && !strncmp(line, JOURNAL_PREFIX,
+                                      (size_t)n < strlen(JOURNAL_PREFIX)
+                                          ? (size_t)n
+                                          : strlen(JOURNAL_PREFIX));
+        const char *url = NULL;
+        json_t *rec = whole ? json_loadb(line, (size_t)n, 0, NULL) : NULL;
+        if (whole)
+            ours = (url = json_string_value(json_object_get(rec, "url"))) ||
+                   n == 1;
         int bad = url && fpset_add(j->urls, fpset_key(url), (uint64_t)good) < 0;
-        good += n;
         json_decref(rec);
+        if (!ours) {
+            /* Someone else's file (a URL list, notes): appending to it, or
+             * cutting its last line, would damage it. */
+            snprintf(err, errlen, "%s is not a file of gather records (line "
+                     "%ld is not one)%s", path, lineno,
+                     fd ? "; name another file, or add --restart to empty "
+                          "it first"
+                        : "");
+            close(rfd);
+            goto fail;
+        }
+        if (!whole)
+            break;
+        good += n;
         if (bad) {
             snprintf(err, errlen, "out of memory reading %s", path);
             close(rfd);

@@ -71,6 +71,14 @@ static int resolve_cb(void *ctx, const char *base, char *const *refs,
 
 static int get_pull(void *ctx, int block, sched_entry *out);
 
+/* Whether paths a and b name the same existing file. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 /* CSV records cannot be a journal (a row is not a record to read back),
  * so the journal is a file of its own beside them: OUT/.gather-journal, or
  * FILE.journal. The header row is written when the file is new. */
@@ -90,13 +98,36 @@ static int open_csv(run *r, char *err, size_t errlen)
     }
     r->jsonl_fd = fd;
     struct stat st;
+    char *h = record_csv_header(o->fields, o->n_fields);
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (fd == 1 || (fstat(fd, &st) == 0 && st.st_size == 0)) {
-        char *h = record_csv_header(o->fields, o->n_fields);
-        int bad = !h || write_all(fd, h, strlen(h));
+        int bad = write_all(fd, h, strlen(h));
         free(h);
         if (bad) {
             snprintf(err, errlen, "cannot write %s: %s", o->jsonl,
                      strerror(errno));
+            return -1;
+        }
+    } else {
+        /* Rows go on only under the same header: another file, or other
+         * --field columns, would be damaged by them. */
+        size_t hl = strlen(h);
+        char *first = malloc(hl);
+        int rfd = open(o->jsonl, O_RDONLY | O_CLOEXEC);
+        int same = first && rfd >= 0 &&
+                   pread(rfd, first, hl, 0) == (ssize_t)hl &&
+                   !memcmp(first, h, hl);
+        if (rfd >= 0)
+            close(rfd);
+        free(first);
+        free(h);
+        if (!same) {
+            snprintf(err, errlen, "%s is not a CSV of gather records with "
+                     "these columns (its first line differs); name another "
+                     "file, or add --restart to empty it first", o->jsonl);
             return -1;
         }
     }
@@ -197,9 +228,7 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
     r->po.resolve_ctx = r->links;
     if (o->since) {
         /* Recorded URLs are skipped: the new records must go elsewhere. */
-        struct stat a, b;
-        if (o->jsonl && !stat(o->since, &a) && !stat(o->jsonl, &b) &&
-            a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+        if (o->jsonl && same_file(o->since, o->jsonl)) {
             snprintf(err, errlen, "--since %s is the records file itself: "
                      "write the new records to another file", o->since);
             run_close(r);
@@ -214,6 +243,15 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
     }
     r->journal_fd = -1;
     r->fo.stop = o->stop;
+    /* Records appended to the list being read would be read as URLs, and
+     * --restart would empty the list. */
+    if (o->input && o->jsonl && strcmp(o->input, "-") &&
+        same_file(o->input, o->jsonl)) {
+        snprintf(err, errlen, "the URL list %s is the records file too: "
+                 "write the records to another file", o->input);
+        run_close(r);
+        return -1;
+    }
     if (o->csv && o->jsonl) {
         if (open_csv(r, err, errlen)) {
             run_close(r);
