@@ -980,7 +980,10 @@ static char *open_workdir(const cmp_opts *o, int *tmp, int *rc)
 /* Runs every run: repeat by repeat, each repeat starting one mode later
  * than the last, so no mode always runs first (on cold caches) or right
  * after the same other. A signal stops it after the run in progress, which
- * gets the signal too. Returns 1 when some run did not complete. */
+ * gets the signal too, and so does a run that exits with a usage error
+ * (options or inputs the runs cannot use: the others would fail alike).
+ * Returns 1 when some run did not complete, EXIT_USAGE after a usage
+ * error. */
 static int run_all(const cmp_ctx *cx, cmp_result *c, size_t *lat_caps)
 {
     struct sigaction sa, old_int, old_term, old_hup;
@@ -998,11 +1001,15 @@ static int run_all(const cmp_ctx *cx, cmp_result *c, size_t *lat_caps)
             cmp_run *run = &m->runs[r];
             run->rep = r + 1;
             run->order = ++order;
-            if (do_run(cx, m, &lat_caps[mi], run))
-                incomplete = 1;
-            else
+            if (!do_run(cx, m, &lat_caps[mi], run))
                 m->completed++;
+            else if (run->exit_code == EXIT_USAGE) {
+                incomplete = EXIT_USAGE;
+                goto out;
+            } else
+                incomplete = 1;
         }
+out:
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGHUP, &old_hup, NULL);
@@ -1165,6 +1172,11 @@ int compare_main(int argc, char **argv)
     cx.n_runs = (int)c.n_modes * c.repeat;
     cx.tty = isatty(2);
     incomplete = run_all(&cx, &c, caps);
+    if (incomplete == EXIT_USAGE) {
+        rc = say_error(EXIT_USAGE, "the runs cannot use these options or "
+                                   "inputs (see above); nothing compared");
+        goto out;
+    }
     if (got_signal) {
         fprintf(stderr, "gather compare: stopped by signal %d\n",
                 (int)got_signal);

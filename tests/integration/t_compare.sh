@@ -66,6 +66,11 @@ usage_error "compare --crawl takes seed URLs, not -i" compare --crawl -i "$T/one
 usage_error "no seed URLs" compare --crawl --repeat 1
 usage_error "--depth is an option of gather crawl" compare -i "$T/one.txt" --depth 1
 usage_error "--depth wants" compare --crawl --depth x http://127.0.0.1:9/
+# what only a run finds unusable (here a seed's scheme) stops compare at
+# the first run, as a usage error, instead of failing every run alike
+usage_error "the runs cannot use these options or inputs" compare --crawl --repeat 3 ftp://127.0.0.1:9/
+check_eq "$(grep -c 'did not complete' "$T/stderr")" 1 "runs started on an unusable seed"
+grep -q "unsupported URL scheme" "$T/stderr" || fail "compare does not show why the run refused the seed"
 usage_error "unknown option '--bogus'" compare -i "$T/one.txt" --bogus
 usage_error "ambiguous" compare -i "$T/one.txt" --rep 2
 # get's own checks apply to the options compare passes on
