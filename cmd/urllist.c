@@ -178,6 +178,12 @@ int urllist_next(urllist *u, const char **url, size_t *lineno, char *err,
             return -1;
         }
         line[n] = '\0';
+        /* A byte order mark, as Windows editors save UTF-8, is not part
+         * of the first URL (or comment); anywhere else it is content. */
+        if (u->lineno == 1 && n >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
+            line += 3;
+            n -= 3;
+        }
         char *s = trim(line, n);
         if (*s == '\0' || *s == '#')
             continue;

@@ -123,6 +123,28 @@ static void test_missing_final_newline(void **state)
     EXPECT(crlf_end, steps2);
 }
 
+/* A UTF-8 byte order mark opens the first line only: it is dropped there
+ * (before a URL or a comment), and kept anywhere else, where it makes a
+ * URL that will fail as malformed rather than one silently changed. */
+static void test_byte_order_mark(void **state)
+{
+    (void)state;
+    static const char data[] = "\xEF\xBB\xBFhttp://a/1\r\n"
+                               "\xEF\xBB\xBFhttp://a/2\n";
+    static const step steps[] = {
+        {1, "http://a/1", 1},
+        {1, "\xEF\xBB\xBFhttp://a/2", 2},
+        {0, NULL, 0},
+    };
+    EXPECT(data, steps);
+    static const char comment[] = "\xEF\xBB\xBF# list\nhttp://a/3\n";
+    static const step steps2[] = {{1, "http://a/3", 2}, {0, NULL, 0}};
+    EXPECT(comment, steps2);
+    static const char bom_only[] = "\xEF\xBB\xBF";
+    static const step steps3[] = {{0, NULL, 0}};
+    EXPECT(bom_only, steps3);
+}
+
 static void test_empty_and_comment_only(void **state)
 {
     (void)state;
@@ -397,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_comments_blanks_and_trimming),
         cmocka_unit_test(test_crlf),
         cmocka_unit_test(test_missing_final_newline),
+        cmocka_unit_test(test_byte_order_mark),
         cmocka_unit_test(test_empty_and_comment_only),
         cmocka_unit_test(test_overlong_line_skipped),
         cmocka_unit_test(test_line_limit_boundary),
