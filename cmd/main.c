@@ -119,7 +119,7 @@ static void usage(FILE *f)
           "Commands:\n"
           "  get      fetch a URL list concurrently, save, parse, record\n"
           "  crawl    follow links from seed URLs, with scope and robots.txt\n"
-          "  compare  run get in each mode on one list and compare them\n"
+          "  compare  run get (or crawl) in each mode and compare the runs\n"
           "\n"
           "Run 'gather COMMAND --help' for the options of a command.\n",
           f);
