@@ -291,7 +291,7 @@ int fetch_file_open(fetch_file *f)
 {
     double t0 = fetch_now_ms();
     f->fd = -1;
-    f->failed = 0;
+    __atomic_store_n(&f->failed, 0, __ATOMIC_RELEASE);
     f->err[0] = '\0';
     if (f->part) {
         if (make_dirs(f))
@@ -330,7 +330,7 @@ fail:
     if (f->fd >= 0)
         close(f->fd);
     f->fd = -1;
-    f->failed = 1;
+    __atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
     f->write_ms += fetch_now_ms() - t0;
     return -1;
 }
@@ -348,7 +348,7 @@ int fetch_file_write(fetch_file *f, const void *buf, size_t n)
         if (w < 0) {
             snprintf(f->err, sizeof f->err, "write %.300s: %s", f->tmp,
                      strerror(errno));
-            f->failed = 1;
+            __atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
             break;
         }
         p += w;
@@ -382,20 +382,20 @@ int fetch_file_commit(fetch_file *f)
     if (f->fd >= 0 && f->sync && fsync(f->fd) && !f->failed) {
         snprintf(f->err, sizeof f->err, "fsync %.300s: %s", f->tmp,
                  strerror(errno));
-        f->failed = 1;
+        __atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
     }
     if (f->fd >= 0 && close(f->fd) && !f->failed) {
         snprintf(f->err, sizeof f->err, "close %.300s: %s", f->tmp,
                  strerror(errno));
-        f->failed = 1;
+        __atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
     }
     f->fd = -1;
     if (!f->failed && f->tmp && !(f->final = commit_name(f)))
-        f->failed = 1;
+        __atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
     if (!f->failed && f->sync && sync_dir_of(f->final)) {
         snprintf(f->err, sizeof f->err, "fsync directory of %.300s: %s",
                  f->final, strerror(errno));
-        f->failed = 1;
+        __atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
     }
     if (f->failed && f->tmp)
         unlink(f->tmp);
