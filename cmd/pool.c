@@ -180,9 +180,9 @@ static void die_with_parent(pid_t parent)
 static void worker_main(pool *p, int sock)
 {
     if (p->lim.mem_bytes) {
-#if !defined(__SANITIZE_ADDRESS__)
-        /* ASan reserves terabytes of address space; the limit would stop
-         * it, so sanitizer builds run without it. */
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+        /* ASan and TSan reserve terabytes of address space; the limit
+         * would stop them, so sanitizer builds run without it. */
         struct rlimit rl = {p->lim.mem_bytes, p->lim.mem_bytes};
         setrlimit(RLIMIT_AS, &rl);
 #endif

@@ -10,7 +10,11 @@ if [ -n "${GATHER_SANITIZED:-}" ]; then
 fi
 pass=0 failed=()
 for t in tests/integration/t_*.sh; do
-  [ -n "${ONLY:-}" ] && [[ $t != *"$ONLY"* ]] && continue
+  if [ -n "${ONLY:-}" ]; then # names, space-separated: run only those
+    keep=
+    for o in $ONLY; do [[ $t == *"$o"* ]] && keep=1; done
+    [ -n "$keep" ] || continue
+  fi
   start=$(date +%s)
   if timeout -k 10 "${TEST_TIMEOUT:-300}" bash "$t" >"/tmp/gather-it.$$.log" 2>&1; then
     pass=$((pass + 1)); echo "ok   $t ($(( $(date +%s) - start )) s)"
