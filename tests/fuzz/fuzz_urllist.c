@@ -101,7 +101,10 @@ static size_t model(const uint8_t *buf, size_t len, expect *out)
             out[n++] = (expect){-1, lineno, NULL, 0};
             continue;
         }
-        size_t b = 0, e = ll;
+        /* A UTF-8 byte order mark opening the list is not content. */
+        size_t b = lineno == 1 && ll >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)
+                       ? 3 : 0,
+               e = ll;
         while (e && (line[e - 1] == '\r' || line[e - 1] == ' ' ||
                      line[e - 1] == '\t'))
             e--;
