@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,12 +72,64 @@ static int resolve_cb(void *ctx, const char *base, char *const *refs,
 
 static int get_pull(void *ctx, int block, sched_entry *out);
 
-/* Whether paths a and b name the same existing file. */
+/* path made absolute, with symbolic links resolved, into buf; for a file
+ * yet to be created, its directory's. Returns buf, or NULL. */
+static char *path_key(const char *path, char *buf)
+{
+    char dir[PATH_MAX];
+    if (realpath(path, buf))
+        return buf;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    int n = slash ? snprintf(dir, sizeof dir, "%.*s",
+                             (int)(slash - path) + 1, path)
+                  : snprintf(dir, sizeof dir, ".");
+    if (n < 0 || (size_t)n >= sizeof dir || !realpath(dir, buf) ||
+        strlen(buf) + 1 + strlen(base) >= PATH_MAX)
+        return NULL;
+    strcat(strcat(buf, "/"), base);
+    return buf;
+}
+
+/* Whether paths a and b name one file, existing (links included) or to be
+ * created. */
 static int same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
-    return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
+    char ka[PATH_MAX], kb[PATH_MAX];
+    if (!stat(a, &sa) && !stat(b, &sb))
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return path_key(a, ka) && path_key(b, kb) && !strcmp(ka, kb);
+}
+
+/* The files a run reads and writes must be distinct wherever one of them
+ * is written: records appended to the URL list would be read as URLs,
+ * the summary or cookie jar written at the end would replace the list or
+ * the records, and --since would skip every URL it then holds. */
+static int check_files(const gather_opts *o, char *err, size_t errlen)
+{
+    const struct {
+        const char *opt, *path;
+        int writes;
+    } f[] = {
+        {"the URL list (-i)", o->input, 0},
+        {"--since", o->since, 0},
+        {"the records file", o->jsonl, 1},
+        {"--stats", o->stats, 1},
+        {"--cookie-jar", o->cookie_jar, 1},
+    };
+    const size_t n = sizeof f / sizeof *f;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            const char *a = f[i].path, *b = f[j].path;
+            if (!a || !b || !strcmp(a, "-") || !strcmp(b, "-") ||
+                !(f[i].writes || f[j].writes) || !same_file(a, b))
+                continue;
+            snprintf(err, errlen, "%s and %s are one file, %s: give each a "
+                     "file of its own", f[i].opt, f[j].opt, b);
+            return -1;
+        }
+    return 0;
 }
 
 /* CSV records cannot be a journal (a row is not a record to read back),
@@ -218,7 +271,8 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
             return -1;
         }
     }
-    if (o->input && !(r->in = urllist_open(o->input, err, errlen)))
+    if (check_files(o, err, errlen) ||
+        (o->input && !(r->in = urllist_open(o->input, err, errlen))))
         return -1;
     /* The link memo: 16,384 entries of at most 4 MiB in all, so a page's
      * links are mostly in it on a site of thousands of pages and memory
@@ -227,13 +281,6 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
     r->links = fetch_url_memo_new(16384, 4u << 20);
     r->po.resolve_ctx = r->links;
     if (o->since) {
-        /* Recorded URLs are skipped: the new records must go elsewhere. */
-        if (o->jsonl && same_file(o->since, o->jsonl)) {
-            snprintf(err, errlen, "--since %s is the records file itself: "
-                     "write the new records to another file", o->since);
-            run_close(r);
-            return -1;
-        }
         if (!(r->since = journal_open(o->since, 0, NULL, err, errlen))) {
             run_close(r);
             return -1;
@@ -243,15 +290,6 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
     }
     r->journal_fd = -1;
     r->fo.stop = o->stop;
-    /* Records appended to the list being read would be read as URLs, and
-     * --restart would empty the list. */
-    if (o->input && o->jsonl && strcmp(o->input, "-") &&
-        same_file(o->input, o->jsonl)) {
-        snprintf(err, errlen, "the URL list %s is the records file too: "
-                 "write the records to another file", o->input);
-        run_close(r);
-        return -1;
-    }
     if (o->csv && o->jsonl) {
         if (open_csv(r, err, errlen)) {
             run_close(r);

@@ -2,7 +2,8 @@
 # only ever append to its own: a file of records (whose half-written last
 # record, left by a crash, is cut off) or a CSV with the same columns.
 # Anything else (a URL list, notes, other CSV columns) is refused with
-# exit 2 and left byte for byte as it was.
+# exit 2 and left byte for byte as it was; so is one file given two roles
+# of which one writes (records, summary, cookie jar).
 . "$(dirname "$0")/lib.sh"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 start_server
@@ -46,13 +47,26 @@ refused "$T/o/.gather-journal" "$T/o/.gather-journal is not a file of gather rec
 refused "$T/notes.txt" "$T/notes.txt is not a file of gather records (line 1 is not one)" \
   get --since "$T/notes.txt" --jsonl "$T/s.jsonl" "$A"
 
-# 3. The URL list as the records file: refused, even with --restart (which
-#    would empty the list before it is read).
+# 3. One file for two roles where one of them writes: the URL list as the
+#    records file (even with --restart, which would empty the list before
+#    it is read), or as the summary or cookie jar written at the end, which
+#    would replace it; the records as the summary; however the path is
+#    spelled, and whether the written file exists yet or not.
 printf '%s\n%s' "$A" "$B" > "$T/list.txt"
-refused "$T/list.txt" "the URL list $T/list.txt is the records file too" get -i "$T/list.txt" --jsonl "$T/list.txt"
-refused "$T/list.txt" "the URL list $T/list.txt is the records file too" get -i "$T/list.txt" --jsonl "$T/list.txt" --restart
+one="give each a file of its own"
+refused "$T/list.txt" "the URL list (-i) and the records file are one file, $T/list.txt: $one" get -i "$T/list.txt" --jsonl "$T/list.txt"
+refused "$T/list.txt" "the URL list (-i) and the records file are one file" get -i "$T/list.txt" --jsonl "$T/list.txt" --restart
 ln -s list.txt "$T/link.txt"
-refused "$T/list.txt" "is the records file too" get -i "$T/list.txt" --jsonl "$T/link.txt"
+refused "$T/list.txt" "the URL list (-i) and the records file are one file" get -i "$T/list.txt" --jsonl "$T/link.txt"
+refused "$T/list.txt" "the URL list (-i) and --stats are one file" get -i "$T/list.txt" --stats "$T/list.txt" --jsonl "$T/l.jsonl"
+refused "$T/list.txt" "the URL list (-i) and --cookie-jar are one file" get -i "$T/list.txt" --cookie-jar "$T/list.txt" --jsonl "$T/l.jsonl"
+usage_error "the records file and --stats are one file" get --jsonl "$T/new.jsonl" --stats "$T/./new.jsonl" "$A"
+[ ! -e "$T/new.jsonl" ] || fail "a refused run created its records file"
+refused "$T/r.jsonl" "the records file and --cookie-jar are one file" get --jsonl "$T/r.jsonl" --cookie-jar "$T/r.jsonl" "$A"
+refused "$T/r.jsonl" "the records file and --stats are one file" crawl --jsonl "$T/r.jsonl" --stats "$T/r.jsonl" "$A"
+usage_error "--stats and --cookie-jar are one file" crawl --stats "$T/jar" --cookie-jar "$T/jar" "$A"
+ln -s r.jsonl "$T/link-r.jsonl"
+refused "$T/r.jsonl" "--since and the records file are one file" get --since "$T/r.jsonl" --jsonl "$T/link-r.jsonl" "$A"
 
 # 4. CSV: rows go on under the same header; another file or other
 #    --field columns are refused.

@@ -275,7 +275,7 @@ diff <(snapshot -type f) "$T/before-files.txt" >&2 ||
   fail "the same body again changed the saved files"
 # --since and --jsonl naming one file would skip every URL: refused.
 run_gather 2 get --since "$T/cond1.jsonl" --jsonl "$T/cond1.jsonl" "$BASE/about.html"
-grep -q 'records file itself' "$T/stderr" || fail "--since = --jsonl not explained"
+grep -q -- '--since and the records file are one file' "$T/stderr" || fail "--since = --jsonl not explained"
 run_gather 2 get --since "$T/nope.jsonl" "$BASE/about.html"
 
 # ---- 429 counts: the hooked build's fetch log ----
