@@ -1132,19 +1132,28 @@ int compare_main(int argc, char **argv)
         }
     }
 
-    if (o.crawl) { /* the seeds, for the outputs */
+    if (o.crawl) { /* the seeds and --sitemap URLs, for the outputs */
         size_t len = 1;
         for (int i = 0; i < o.n_seeds; i++)
             len += strlen(o.seeds[i]) + 1;
+        for (int i = 0; i + 1 < o.n_pass; i++)
+            if (!strcmp(o.pass[i], "--sitemap"))
+                len += strlen("sitemap ") + strlen(o.pass[i + 1]) + 1;
         if (!(seeds = calloc(1, len))) {
             rc = say_error(EXIT_FATAL, "out of memory");
             goto out;
         }
         for (int i = 0; i < o.n_seeds; i++) {
-            if (i)
+            if (*seeds)
                 strcat(seeds, " ");
             strcat(seeds, o.seeds[i]);
         }
+        for (int i = 0; i + 1 < o.n_pass; i++)
+            if (!strcmp(o.pass[i], "--sitemap")) {
+                if (*seeds)
+                    strcat(seeds, " ");
+                strcat(strcat(seeds, "sitemap "), o.pass[++i]);
+            }
     }
     c.list = o.crawl ? seeds : o.input;
     c.crawl = o.crawl;

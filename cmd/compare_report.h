@@ -81,7 +81,8 @@ typedef struct cmp_mode {
 
 typedef struct cmp_result {
     const char *list;        /* borrowed; the list as given ("-": stdin),
-                                or with crawl the seed URLs, space-separated */
+                                or with crawl the seed URLs and "sitemap
+                                URL" for each --sitemap, space-separated */
     int crawl;               /* the runs were gather crawl from seeds */
     int repeat;
     int cores;               /* CPUs this process may run on */

@@ -243,6 +243,9 @@ for m in procs async hybrid; do
   diff -r "$T/cout/procs-1" "$T/cout/$m-1" > /dev/null || fail "$m: compare --crawl saved other files than procs"
 done
 grep -qF "Crawl from <code>$BASE/</code>" "$T/crep/report.html" || fail "report.html does not say it was a crawl"
+# --sitemap URLs are named with the seeds (here there are none but them)
+run_gather 0 compare --crawl --modes async --repeat 1 --depth 0 --sitemap "$BASE/no-sitemap.xml" > "$T/stable.txt"
+check_eq "$(head -1 "$T/stable.txt")" "gather compare: crawl from sitemap $BASE/no-sitemap.xml, 1 mode x 1 repeat, $(nproc) cores" "compare --crawl --sitemap header"
 
 # ---- no --report: runs in a temp dir, removed; the list from stdin ----
 mkdir "$T/tmp"
