@@ -136,7 +136,8 @@ void report_summarise(report *r, report_summary *s)
         s->req_per_s = (double)(r->ok + r->failed) / s->wall_s;
         s->mb_per_s = (double)r->bytes / 1e6 / s->wall_s;
     }
-    qsort(r->lat, r->n, sizeof *r->lat, cmp_float);
+    if (r->n) /* qsort wants a non-null array, even empty */
+        qsort(r->lat, r->n, sizeof *r->lat, cmp_float);
     s->p50_ms = pct(r->lat, r->n, 50);
     s->p95_ms = pct(r->lat, r->n, 95);
     s->p99_ms = pct(r->lat, r->n, 99);

@@ -195,4 +195,7 @@ run_fresh 1 get -i "$T/urls.txt" --jsonl "$T/r.jsonl"
 check_eq "$(cat "$T/stderr")" "gather: $BASE/missing-page.html: HTTP 404" "stderr without --progress/--summary"
 run_fresh 1 get -i "$T/urls.txt" --jsonl "$T/r.jsonl" --no-progress --no-summary
 check_eq "$(cat "$T/stderr")" "gather: $BASE/missing-page.html: HTTP 404" "stderr with --no-progress --no-summary"
+# An empty list is a run of nothing: exit 0, a summary of zeros.
+run_gather 0 get -i /dev/null --stats "$T/empty.json" --summary
+check_eq "$(jq -c '[.ok, .failed, .p50_ms, .p99_ms]' "$T/empty.json")" "[0,0,0,0]" "stats of an empty list"
 echo "cli: ok"
