@@ -283,7 +283,7 @@ static const struct option long_opts[] = {
     {"insecure", no_argument, NULL, 'k'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
-    /* crawl only, from here (CRAWL_FIRST) */
+    /* crawl only, from here */
     {"depth", required_argument, NULL, 'l'},
     {"requisites", no_argument, NULL, 'p'},
     {"domains", required_argument, NULL, 'D'},
@@ -296,17 +296,7 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-#define CRAWL_FIRST "depth"
 #define GET_SHORTOPTS ":i:m:j:P:o:A:H:ckhVl:pD:"
-
-/* The number of options get takes: those before the crawl-only ones. */
-static size_t n_get_options(void)
-{
-    size_t n = 0;
-    while (strcmp(long_opts[n].name, CRAWL_FIRST))
-        n++;
-    return n;
-}
 
 /* The long name of the option whose val is c (the first, for aliases). */
 static const char *long_name(int c)
@@ -317,9 +307,9 @@ static const char *long_name(int c)
     return "?";
 }
 
-const struct option *cli_options(int crawl, size_t *n)
+const struct option *cli_options(size_t *n)
 {
-    *n = crawl ? sizeof long_opts / sizeof *long_opts - 1 : n_get_options();
+    *n = sizeof long_opts / sizeof *long_opts - 1;
     return long_opts;
 }
 

@@ -33,10 +33,11 @@ void cli_usage(FILE *f, int crawl);
 int cli_fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* get's long options, or with crawl set crawl's (get's and its own), n of
- * them without the terminating entry, for commands that pass them on,
- * like compare. A short option's letter is its val. */
+/* crawl's long options (get's and its own), n of them without the
+ * terminating entry, for commands that pass them on, like compare; which
+ * of them get refuses, cli_parse_get() says. A short option's letter is
+ * its val. */
 struct option;
-const struct option *cli_options(int crawl, size_t *n);
+const struct option *cli_options(size_t *n);
 
 #endif

@@ -135,7 +135,7 @@ static const opt_def *opt_table(size_t *n)
     static size_t n_defs;
     if (!defs) {
         size_t ng;
-        const struct option *g = cli_options(1, &ng);
+        const struct option *g = cli_options(&ng);
         size_t nown = sizeof own_opts / sizeof *own_opts;
         if (!(defs = calloc(ng + nown, sizeof *defs)))
             return NULL;
@@ -1077,6 +1077,28 @@ static int check_paths(const cmp_opts *o, char *err, size_t errlen)
     return 0;
 }
 
+/* Where a crawl starts, for the outputs: the seed URLs, then "sitemap
+ * URL" for each --sitemap, space-separated (malloced; NULL when out of
+ * memory). */
+static char *crawl_from(const cmp_opts *o)
+{
+    char *s = NULL;
+    size_t len;
+    FILE *f = open_memstream(&s, &len);
+    if (!f)
+        return NULL;
+    for (int i = 0; i < o->n_seeds; i++)
+        fprintf(f, "%s%s", ftell(f) ? " " : "", o->seeds[i]);
+    for (int i = 0; i + 1 < o->n_pass; i++)
+        if (!strcmp(o->pass[i], "--sitemap"))
+            fprintf(f, "%ssitemap %s", ftell(f) ? " " : "", o->pass[++i]);
+    if (fclose(f)) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
 static void free_result(cmp_result *c)
 {
     for (size_t i = 0; c->modes && i < c->n_modes; i++) {
@@ -1132,28 +1154,9 @@ int compare_main(int argc, char **argv)
         }
     }
 
-    if (o.crawl) { /* the seeds and --sitemap URLs, for the outputs */
-        size_t len = 1;
-        for (int i = 0; i < o.n_seeds; i++)
-            len += strlen(o.seeds[i]) + 1;
-        for (int i = 0; i + 1 < o.n_pass; i++)
-            if (!strcmp(o.pass[i], "--sitemap"))
-                len += strlen("sitemap ") + strlen(o.pass[i + 1]) + 1;
-        if (!(seeds = calloc(1, len))) {
-            rc = say_error(EXIT_FATAL, "out of memory");
-            goto out;
-        }
-        for (int i = 0; i < o.n_seeds; i++) {
-            if (*seeds)
-                strcat(seeds, " ");
-            strcat(seeds, o.seeds[i]);
-        }
-        for (int i = 0; i + 1 < o.n_pass; i++)
-            if (!strcmp(o.pass[i], "--sitemap")) {
-                if (*seeds)
-                    strcat(seeds, " ");
-                strcat(strcat(seeds, "sitemap "), o.pass[++i]);
-            }
+    if (o.crawl && !(seeds = crawl_from(&o))) {
+        rc = say_error(EXIT_FATAL, "out of memory");
+        goto out;
     }
     c.list = o.crawl ? seeds : o.input;
     c.crawl = o.crawl;

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "journal.h"
 #include "fpset.h"
+#include "record.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -117,18 +118,15 @@ journal *journal_open(const char *path, int restart, int *fd, char *err,
     long lineno = 0;
     while ((n = getline(&line, &cap, f)) > 0) {
         lineno++;
-        /* A half-written line left by a crash is cut off below; it can
-         * only be the start of a record. */
         int whole = line[n - 1] == '\n';
-        int ours = !whole && !strncmp(line, JOURNAL_PREFIX,
-                                      (size_t)n < strlen(JOURNAL_PREFIX)
-                                          ? (size_t)n
-                                          : strlen(JOURNAL_PREFIX));
-        const char *url = NULL;
         json_t *rec = whole ? json_loadb(line, (size_t)n, 0, NULL) : NULL;
-        if (whole)
-            ours = (url = json_string_value(json_object_get(rec, "url"))) ||
-                   n == 1;
+        const char *url = json_string_value(json_object_get(rec, "url"));
+        /* A half-written line left by a crash (cut off below) can only be
+         * the start of a record. */
+        size_t pl = strlen(RECORD_JSON_PREFIX);
+        int ours = whole ? url || n == 1
+                         : !strncmp(line, RECORD_JSON_PREFIX,
+                                    (size_t)n < pl ? (size_t)n : pl);
         int bad = url && fpset_add(j->urls, fpset_key(url), (uint64_t)good) < 0;
         json_decref(rec);
         if (!ours) {

@@ -14,14 +14,12 @@
 
 typedef struct journal journal;
 
-/* How every record and journal line starts. */
-#define JOURNAL_PREFIX "{\"url\":"
-
 /* Opens (creating) path for appending and loads the URLs recorded in it.
  * A half-written last line, left by a crash, is cut off. A file with a
  * line that is not a record (a JSON object with a "url") is refused, as is
  * a last line that does not start like one: it is not gather's to append
- * to or cut. With restart the file is emptied instead. Returns the journal and its descriptor in *fd,
+ * to or cut. With restart the file is emptied instead. Returns the
+ * journal and its descriptor in *fd,
  * or NULL with a message in err. With fd NULL, path is only read (the
  * records of an earlier run, for --since): it must exist, and is never
  * changed. */

@@ -270,7 +270,7 @@ char *record_json(const fetch_result *r, const parse_page *page,
     wire b = {0};
     const char *error = r->error ? r->error : parse_error;
 
-    JB_LIT(&b, "{\"url\":");
+    JB_LIT(&b, RECORD_JSON_PREFIX);
     jb_str(&b, r->url);
     JB_LIT(&b, ",\"final_url\":");
     jb_str(&b, r->final_url);

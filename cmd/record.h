@@ -22,6 +22,9 @@ char *record_utf8(const char *s, size_t n, size_t *outlen);
  * parsed; fields names the XPath fields of page->fields. parse_error, when
  * not NULL, replaces a NULL r->error. Returns the line without a newline,
  * or NULL when out of memory. */
+/* How every JSON record (and so every journal line) starts. */
+#define RECORD_JSON_PREFIX "{\"url\":"
+
 char *record_json(const fetch_result *r, const parse_page *page,
                   const parse_field *fields, const char *parse_error);
 

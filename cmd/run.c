@@ -400,8 +400,7 @@ void run_close(run *r)
 
 int run_stopping(const run *r)
 {
-    return r->o->stop &&
-           atomic_load_explicit(r->o->stop, memory_order_relaxed);
+    return fetch_stop_requested(&r->fo);
 }
 
 /* The next URL of the command line or the list, or 0 at the end. */

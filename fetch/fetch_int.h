@@ -31,9 +31,9 @@ typedef struct fetch_file {
     int fd;                 /* the temporary file, or -1 */
     char *final;            /* owned; the final path once committed */
     double write_ms;        /* time spent in open, write and rename */
-    int failed;             /* an operation failed; err says why. Stored
-                               atomically: with a writer thread, the
-                               transfer reads it while the writer works */
+    int failed;             /* an operation failed; err says why. Set
+                               with set_failed() (fetch_save.c): the
+                               transfer reads it while a writer works */
     char err[512];
 } fetch_file;
 

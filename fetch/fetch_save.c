@@ -13,6 +13,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Sets f->failed. A release store: with a writer thread, the transfer
+ * reads the flag (an acquire load) while the writer works on the file. */
+static void set_failed(fetch_file *f, int failed)
+{
+    __atomic_store_n(&f->failed, failed, __ATOMIC_RELEASE);
+}
+
 /* Makes the directory path exist (mode as mkdir takes it). Returns 0, 1
  * when something other than a directory has the name, or -1 with errno. */
 static int make_dir(const char *path, mode_t mode)
@@ -291,7 +298,7 @@ int fetch_file_open(fetch_file *f)
 {
     double t0 = fetch_now_ms();
     f->fd = -1;
-    __atomic_store_n(&f->failed, 0, __ATOMIC_RELEASE);
+    set_failed(f, 0);
     f->err[0] = '\0';
     if (f->part) {
         if (make_dirs(f))
@@ -330,7 +337,7 @@ fail:
     if (f->fd >= 0)
         close(f->fd);
     f->fd = -1;
-    __atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
+    set_failed(f, 1);
     f->write_ms += fetch_now_ms() - t0;
     return -1;
 }
@@ -348,7 +355,7 @@ int fetch_file_write(fetch_file *f, const void *buf, size_t n)
         if (w < 0) {
             snprintf(f->err, sizeof f->err, "write %.300s: %s", f->tmp,
                      strerror(errno));
-            __atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
+            set_failed(f, 1);
             break;
         }
         p += w;
@@ -382,20 +389,20 @@ int fetch_file_commit(fetch_file *f)
     if (f->fd >= 0 && f->sync && fsync(f->fd) && !f->failed) {
         snprintf(f->err, sizeof f->err, "fsync %.300s: %s", f->tmp,
                  strerror(errno));
-        __atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
+        set_failed(f, 1);
     }
     if (f->fd >= 0 && close(f->fd) && !f->failed) {
         snprintf(f->err, sizeof f->err, "close %.300s: %s", f->tmp,
                  strerror(errno));
-        __atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
+        set_failed(f, 1);
     }
     f->fd = -1;
     if (!f->failed && f->tmp && !(f->final = commit_name(f)))
-        __atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
+        set_failed(f, 1);
     if (!f->failed && f->sync && sync_dir_of(f->final)) {
         snprintf(f->err, sizeof f->err, "fsync directory of %.300s: %s",
                  f->final, strerror(errno));
-        __atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
+        set_failed(f, 1);
     }
     if (f->failed && f->tmp)
         unlink(f->tmp);
