@@ -667,6 +667,13 @@ static int compile_all(regex_t **out, char **src, size_t n, const char *opt,
     return 0;
 }
 
+/* fetch_bg's notify: a robots.txt or sitemap was read, which on_poll()
+ * applies at the mode's next run_take(). */
+static void wake_run(void *r)
+{
+    run_wake(r);
+}
+
 crawl *crawl_new(run *r, sched_opts *so, char *err, size_t errlen)
 {
     const gather_opts *o = r->o;
@@ -683,7 +690,7 @@ crawl *crawl_new(run *r, sched_opts *so, char *err, size_t errlen)
     if (!c || !(c->seen = fpset_new(0)) || !(c->seen_raw = fpset_new(0)) ||
         !(c->flying = fpset_new(1)) ||
         !(c->robots_of = fpset_new(1)) ||
-        !(c->bg = fetch_bg_new(ROBOTS_THREADS)) ||
+        !(c->bg = fetch_bg_new(ROBOTS_THREADS, wake_run, r)) ||
         !(c->head.v = malloc(mq * sizeof *c->head.v)) ||
         !(c->tail.v = malloc(mq * sizeof *c->tail.v)) ||
         !(c->seed_hosts = calloc((size_t)o->n_urls + 1, sizeof(char *)))) {

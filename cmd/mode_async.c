@@ -55,7 +55,8 @@ int mode_async(run *r)
     }
     if ((r->o->outdir && !r->fo.writer &&
          !(writer = fetch_writer_new(0, err, sizeof err))) ||
-        !(loop = fetch_loop_new(jobs, err, sizeof err))) {
+        !(loop = fetch_loop_new(jobs, err, sizeof err)) ||
+        fetch_loop_watch(loop, run_wake_fd(r), err, sizeof err)) {
         fprintf(stderr, "gather: %s\n", err);
         fetch_writer_free(writer);
         free(b.x);

@@ -210,7 +210,8 @@ int mode_hybrid(run *r)
     }
     /* Threads only now that the workers are forked. */
     if ((r->o->outdir && !(writer = fetch_writer_new(0, err, sizeof err))) ||
-        !(loop = fetch_loop_new(jobs, err, sizeof err))) {
+        !(loop = fetch_loop_new(jobs, err, sizeof err)) ||
+        fetch_loop_watch(loop, run_wake_fd(r), err, sizeof err)) {
         fprintf(stderr, "gather: %s\n", err);
         goto out;
     }

@@ -66,8 +66,9 @@ int mode_procs(run *r)
 
     r->jar_frozen = 1;
     p = pool_new((int)jobs, 1, fetch_and_parse, r, &lim, err, sizeof err);
-    if (!p) {
+    if (!p || pool_watch(p, run_wake_fd(r), err, sizeof err)) {
         fprintf(stderr, "gather: %s\n", err);
+        pool_free(p);
         return -1;
     }
     for (;;) {

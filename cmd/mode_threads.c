@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define THREAD_STACK (256 * 1024)
 
@@ -48,6 +47,7 @@ static void *download(void *arg)
     c->alive--;
     pthread_cond_signal(&c->changed);
     pthread_mutex_unlock(&c->lock);
+    run_wake(c->r); /* the main thread may be waiting for a URL to start */
     return NULL;
 }
 
@@ -63,20 +63,6 @@ static void reap(threads_ctx *c)
         pthread_join(t, NULL);
         pthread_mutex_lock(&c->lock);
     }
-}
-
-/* Waits on changed for at most ms; called with the lock held. */
-static void wait_changed(threads_ctx *c, int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&c->changed, &c->lock, &ts);
 }
 
 int mode_threads(run *r)
@@ -115,11 +101,12 @@ int mode_threads(run *r)
         const char *url;
         int eof = 0;
         if (!run_take(r, &url, &eof)) {
-            if (!eof) /* wait for a download to end, or a host's delay */
-                wait_changed(&c, run_poll_ms(r, 200));
             pthread_mutex_unlock(&c.lock);
             if (eof)
                 break;
+            /* Until a download ends or the crawl has read a robots.txt
+             * (both call run_wake()), or a host's delay is over. */
+            run_wait_wake(r, run_poll_ms(r, 200));
             continue;
         }
         pthread_mutex_unlock(&c.lock);

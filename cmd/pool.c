@@ -51,6 +51,7 @@ struct pool {
     int ctl;           /* owned; socket to the spawner */
     pid_t spawner;
     int epfd;          /* owned */
+    int wake_fd;       /* borrowed; pool_watch()'s eventfd, or -1 */
     pool_limits lim;
     long rss_kb;
     pool_task_fn fn;   /* used by the spawner's children */
@@ -330,6 +331,7 @@ pool *pool_new(int n, int depth, pool_task_fn fn, void *ctx,
     p->fn = fn;
     p->ctx = ctx;
     p->ctl = -1;
+    p->wake_fd = -1;
     if (lim)
         p->lim = *lim;
     for (int i = 0; i < n; i++)
@@ -486,6 +488,18 @@ int pool_fd(const pool *p)
     return p->epfd;
 }
 
+int pool_watch(pool *p, int efd, char *err, size_t errlen)
+{
+    /* No worker's pointer: pool_poll() tells the two apart by it. */
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, efd, &ev)) {
+        snprintf(err, errlen, "pool: epoll_ctl: %s", strerror(errno));
+        return -1;
+    }
+    p->wake_fd = efd;
+    return 0;
+}
+
 int pool_timeout_ms(const pool *p)
 {
     double next = 0, now = now_s();
@@ -579,6 +593,12 @@ int pool_poll(pool *p, int timeout_ms, pool_done_fn done, void *ctx)
         void *reply;
         size_t len = 0;
         int fd;
+        if (!w) {
+            uint64_t k; /* emptied, or EAGAIN: empty already */
+            ssize_t got = read(p->wake_fd, &k, sizeof k);
+            (void)got;
+            continue;
+        }
         if (recv_frame(w->sock, &reply, &len, &fd) == 0) {
             if (fd >= 0)
                 close(fd);

@@ -68,6 +68,11 @@ typedef void (*pool_done_fn)(void *ctx, void *tag, const void *reply,
 int pool_fd(const pool *p);
 int pool_timeout_ms(const pool *p);
 
+/* Watches efd, an eventfd another thread writes to wake the pool's
+ * owner: pool_poll() then returns, having emptied it. One at a time.
+ * Returns 0, or -1 with a message in err. */
+int pool_watch(pool *p, int efd, char *err, size_t errlen);
+
 /* Waits up to timeout_ms, collects replies and deaths, replaces dead
  * workers and calls done. Returns the number of tasks finished, or -1 when
  * the pool cannot go on (message on stderr). */

@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +50,21 @@ static void test_hooks(const fetch_result *res)
         raise(SIGSEGV);
     if (delay)
         usleep((useconds_t)atoi(delay) * 1000);
+}
+
+/* GATHER_TEST_TAKES_LOG=FILE: how often the mode asked for a URL, written
+ * at the end; a mode that kept asking while a host is held for its
+ * robots.txt would ask hundreds of times for each second it takes. */
+static long test_takes;
+
+static void test_takes_log(void)
+{
+    const char *path = getenv("GATHER_TEST_TAKES_LOG");
+    FILE *f = path ? fopen(path, "w") : NULL;
+    if (f) {
+        fprintf(f, "%ld\n", test_takes);
+        fclose(f);
+    }
 }
 #endif
 
@@ -228,6 +245,8 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
     memset(r, 0, sizeof *r);
     r->o = o;
     r->jsonl_fd = -1;
+    r->journal_fd = -1;
+    r->wake_fd = -1;
     r->fo.outdir = o->outdir;
     r->fo.keep_body_max = o->no_parse ? 0
                           : o->max_parse_bytes ? o->max_parse_bytes
@@ -288,7 +307,6 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
         r->fo.validators = since_validators;
         r->fo.validators_ctx = r;
     }
-    r->journal_fd = -1;
     r->fo.stop = o->stop;
     if (o->csv && o->jsonl) {
         if (open_csv(r, err, errlen)) {
@@ -336,6 +354,11 @@ int run_open(run *r, const gather_opts *o, char *err, size_t errlen)
      * that may start one. */
     long jobs = o->jobs > 0 ? o->jobs : 16;
     so.window = (size_t)(jobs * 4 > 1024 ? jobs * 4 : 1024);
+    if ((r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
+        run_close(r);
+        return -1;
+    }
     if (o->crawl && !(r->crawl = crawl_new(r, &so, err, errlen))) {
         run_close(r);
         return -1;
@@ -396,6 +419,12 @@ void run_close(run *r)
     r->since = NULL;
     report_free(r->rep);
     r->rep = NULL;
+    if (r->wake_fd >= 0)
+        close(r->wake_fd);
+    r->wake_fd = -1;
+#ifdef GATHER_TEST_HOOKS
+    test_takes_log();
+#endif
 }
 
 int run_stopping(const run *r)
@@ -461,6 +490,9 @@ static int get_pull(void *ctx, int block, sched_entry *out)
 int run_take(run *r, const char **url, int *eof)
 {
     double wait = -1;
+#ifdef GATHER_TEST_HOOKS
+    test_takes++;
+#endif
     free(r->cur.url);
     r->cur.url = NULL;
     r->wait_ms = -1;
@@ -491,6 +523,29 @@ int run_poll_ms(const run *r, int cap)
     if (r->wait_ms >= 0 && r->wait_ms < cap)
         return (int)r->wait_ms + 1;
     return cap;
+}
+
+void run_wake(run *r)
+{
+    uint64_t one = 1;
+    /* EAGAIN only when the counter is full: readable all the same. */
+    ssize_t put = write(r->wake_fd, &one, sizeof one);
+    (void)put;
+}
+
+int run_wake_fd(const run *r)
+{
+    return r->wake_fd;
+}
+
+void run_wait_wake(run *r, int ms)
+{
+    struct pollfd p = {r->wake_fd, POLLIN, 0};
+    uint64_t n; /* emptied, or EAGAIN: empty already */
+    if (poll(&p, 1, ms) == 1) {
+        ssize_t got = read(r->wake_fd, &n, sizeof n);
+        (void)got;
+    }
 }
 
 int run_start_on_loop(run *r, fetch_loop *loop, const char *url)

@@ -111,6 +111,8 @@ typedef struct run {
                                  points to it) */
     int jar_frozen;           /* the run's cookies never reach this process
                                  (procs), so the jar is left as it was */
+    int wake_fd;              /* owned; an eventfd run_wake() makes
+                                 readable */
 } run;
 
 /* True once a signal asked the run to stop: no new URL is started, and
@@ -155,6 +157,21 @@ int run_take(run *r, const char **url, int *eof);
 
 /* cap, or less when a URL may start sooner (a host's --delay). */
 int run_poll_ms(const run *r, int cap);
+
+/* Wakes the mode's thread where it waits after a run_take() that gave no
+ * URL: the crawl calls it from its background threads once robots.txt or
+ * a sitemap is read, since only the next run_take() can release the host
+ * held for it. Any thread. */
+void run_wake(run *r);
+
+/* The descriptor run_wake() makes readable (an eventfd), for modes that
+ * wait in epoll: the loop or pool that watches it empties it before the
+ * mode calls run_take() again. */
+int run_wake_fd(const run *r);
+
+/* For modes with no epoll to watch it in: waits at most ms for
+ * run_wake(), then empties its descriptor. */
+void run_wait_wake(run *r, int ms);
 
 /* The start step of the loop modes: a transfer of url on loop, or, when it
  * cannot start (a bad URL), its record at once. Returns 0, or -1 when out

@@ -41,7 +41,6 @@ struct sched {
     host *with_queue;           /* hosts with URLs queued */
     size_t queued;
     long inflight;
-    size_t held;                /* hosts held */
     unsigned long long seq;
     int dry;                    /* the source said -1 since the last done */
     unsigned rnd;
@@ -247,9 +246,6 @@ int sched_take(sched *s, double now, sched_entry *out, double *wait_ms)
         if (!best) {
             if (s->queued == 0 && s->inflight == 0 && s->dry)
                 return -1;
-            /* No transfer's end releases a held host: ask again soon. */
-            if (s->held && (wait < 0 || wait > SCHED_HELD_POLL_MS))
-                wait = SCHED_HELD_POLL_MS;
             *wait_ms = wait;
             return 0;
         }
@@ -320,19 +316,15 @@ void sched_host_delay(sched *s, const char *host_key, double ms)
 void sched_host_hold(sched *s, const char *host_key)
 {
     host *h = host_find(s, host_key, 1);
-    if (h && !h->held) {
+    if (h)
         h->held = 1;
-        s->held++;
-    }
 }
 
 void sched_host_ready(sched *s, const char *host_key)
 {
     host *h = host_find(s, host_key, 0);
-    if (h && h->held) {
+    if (h)
         h->held = 0;
-        s->held--;
-    }
     /* Whoever held it may have found more URLs meanwhile (a crawl's
      * sitemaps): ask the source again, even if no transfer ever ends. */
     s->dry = 0;

@@ -71,11 +71,9 @@ void sched_free(sched *s);
 
 /* The next URL to start at time now (ms): returns 1 and *out, which the
  * caller owns; 0 when none may start yet, with *wait_ms the time until one
- * may (-1: not before a transfer ends; at most SCHED_HELD_POLL_MS while a
- * host is held, since only a later call can see it released); -1 at the
- * end: nothing queued or in flight, and the source is dry; -2 when out of
- * memory. */
-#define SCHED_HELD_POLL_MS 10.0
+ * may (-1: not before a transfer ends or a held host is released, whose
+ * holder must then have the caller ask again); -1 at the end: nothing
+ * queued or in flight, and the source is dry; -2 when out of memory. */
 int sched_take(sched *s, double now, sched_entry *out, double *wait_ms);
 
 /* A URL handed out has finished; throttled counts its 429 answers. */

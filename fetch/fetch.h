@@ -219,6 +219,11 @@ int fetch_loop_add(fetch_loop *l, fetch_xfer *x);
 int fetch_loop_fd(const fetch_loop *l);
 int fetch_loop_timeout_ms(const fetch_loop *l);
 
+/* Watches efd, an eventfd another thread writes to wake the loop's
+ * thread: fetch_loop_poll() then returns, having emptied it. One at a
+ * time. Returns 0, or -1 with a message in err. */
+int fetch_loop_watch(fetch_loop *l, int efd, char *err, size_t errlen);
+
 /* Transfers on the network: started, or waiting to retry, and not yet
  * finished. This is what -j bounds. */
 long fetch_loop_active(const fetch_loop *l);
@@ -334,8 +339,14 @@ size_t fetch_writer_queued(fetch_writer *w);
  * the thread that made it; only the background threads are its own. */
 typedef struct fetch_bg fetch_bg;
 
-/* NULL when out of memory. Starts no thread yet. */
-fetch_bg *fetch_bg_new(int max_threads);
+/* Called, with ctx, on whichever thread finished a transfer, once it can
+ * be taken: the owner's cue to call fetch_bg_take() instead of asking
+ * again and again. It must not call into the fetch_bg. */
+typedef void (*fetch_bg_notify_fn)(void *ctx);
+
+/* NULL when out of memory. Starts no thread yet. notify may be NULL. */
+fetch_bg *fetch_bg_new(int max_threads, fetch_bg_notify_fn notify,
+                       void *ctx);
 
 /* Ends the transfers still running as interrupted (within about a second),
  * joins the threads and frees every transfer it holds; the tags were

@@ -39,6 +39,8 @@ struct fetch_bg {
     size_t running;             /* threads in SLOT_RUNNING */
     size_t busy;                /* of those, the ones running a job */
     int stop;                   /* fetch_bg_free(): run nothing more */
+    fetch_bg_notify_fn notify;  /* NULL, or called when a job is done */
+    void *notify_ctx;           /* borrowed */
     int n;
     bg_slot slot[];
 };
@@ -77,6 +79,13 @@ static void *bg_main(void *arg)
         s->job = NULL;
         b->busy--;
         list_push(&b->done, j);
+        /* Told outside the lock, so that the owner may take it at once;
+         * after the push, so that whatever the owner does on being told
+         * finds the job. */
+        pthread_mutex_unlock(&b->lock);
+        if (b->notify)
+            b->notify(b->notify_ctx);
+        pthread_mutex_lock(&b->lock);
     }
     /* Set under the lock, after which this thread touches nothing of b:
      * whoever sees it may join. */
@@ -99,7 +108,8 @@ static void reap(fetch_bg *b)
     }
 }
 
-fetch_bg *fetch_bg_new(int max_threads)
+fetch_bg *fetch_bg_new(int max_threads, fetch_bg_notify_fn notify,
+                       void *ctx)
 {
     int n = max_threads > 0 ? max_threads : 8;
     fetch_bg *b = calloc(1, sizeof *b + (size_t)n * sizeof *b->slot);
@@ -110,6 +120,8 @@ fetch_bg *fetch_bg_new(int max_threads)
         return NULL;
     }
     b->n = n;
+    b->notify = notify;
+    b->notify_ctx = ctx;
     for (int i = 0; i < n; i++)
         b->slot[i].b = b;
     return b;
@@ -170,6 +182,7 @@ static int spawn(fetch_bg *b)
 int fetch_bg_add(fetch_bg *b, fetch_xfer *x, void *tag)
 {
     bg_job *j = malloc(sizeof *j);
+    int ended = 0;
     if (!j)
         return FETCH_ENOMEM;
     j->x = x;
@@ -177,6 +190,7 @@ int fetch_bg_add(fetch_bg *b, fetch_xfer *x, void *tag)
     pthread_mutex_lock(&b->lock);
     if (fetch_xfer_done(x)) { /* a bad URL: nothing to run */
         list_push(&b->done, j);
+        ended = 1;
     } else {
         list_push(&b->todo, j);
         b->queued++;
@@ -187,9 +201,12 @@ int fetch_bg_add(fetch_bg *b, fetch_xfer *x, void *tag)
             fetch_xfer_fail(k->x, strerror(e));
             list_push(&b->done, k);
             b->queued--;
+            ended = 1;
         }
     }
     pthread_mutex_unlock(&b->lock);
+    if (ended && b->notify)
+        b->notify(b->notify_ctx);
     return 0;
 }
 

@@ -22,6 +22,7 @@ struct fetch_loop {
     fetch_xfer *retry;    /* borrowed list (via retry_next) of transfers
                              waiting for their next attempt */
     fetch_writer *writer; /* borrowed; its eventfd is in the epoll set */
+    int wake_fd;          /* borrowed; fetch_loop_watch()'s eventfd, or -1 */
 };
 
 /* CURLMOPT_SOCKETFUNCTION: mirror curl's interest in a socket into epoll.
@@ -71,6 +72,7 @@ fetch_loop *fetch_loop_new(long max_parallel, char *err, size_t errlen)
         return NULL;
     }
     l->deadline = -1;
+    l->wake_fd = -1;
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (l->epfd < 0) {
         snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
@@ -129,6 +131,17 @@ int fetch_loop_add(fetch_loop *l, fetch_xfer *x)
 int fetch_loop_fd(const fetch_loop *l)
 {
     return l->epfd;
+}
+
+int fetch_loop_watch(fetch_loop *l, int efd, char *err, size_t errlen)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = efd};
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, efd, &ev)) {
+        snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
+        return -1;
+    }
+    l->wake_fd = efd;
+    return 0;
 }
 
 int fetch_loop_timeout_ms(const fetch_loop *l)
@@ -253,6 +266,12 @@ int fetch_loop_poll(fetch_loop *l, int timeout_ms, fetch_done_fn done,
     for (int i = 0; i < n; i++) {
         if (l->writer && evs[i].data.fd == fetch_writer_fd(l->writer)) {
             saved = 1;
+            continue;
+        }
+        if (evs[i].data.fd == l->wake_fd) {
+            uint64_t n; /* emptied, or EAGAIN: empty already */
+            ssize_t got = read(l->wake_fd, &n, sizeof n);
+            (void)got;
             continue;
         }
         int action = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |

@@ -4,7 +4,9 @@
 # in every mode on the servers' access logs (which request ended before
 # which), never on gather's own timing. Also: a 5xx robots.txt still skips
 # its host, --no-robots waits for nothing, and a stop while a robots.txt
-# is on its way ends the run without waiting for it.
+# is on its way ends the run without waiting for it. With a test build,
+# the run is woken when a robots.txt is read, rather than asking again and
+# again for the URLs of the host it holds meanwhile.
 . "$(dirname "$0")/lib.sh"
 
 page() { # DIR FILE LINKS...: an HTML page linking to LINKS
@@ -70,9 +72,18 @@ UNAVAILABLE='robots.txt unavailable (HTTP 503): the host is skipped, as RFC 9309
 
 for m in async threads procs hybrid auto; do
   clear_logs
+  rm -f "$T/takes"
   # --retries 0: C's 503 is not tried again (the answer is the same).
-  run_gather 1 crawl -m "$m" -j 4 -P 2 --retries 0 --jsonl "$T/$m.jsonl" \
+  GATHER=${GATHER_HOOKED:-$GATHER} GATHER_TEST_TAKES_LOG=$T/takes \
+    run_gather 1 crawl -m "$m" -j 4 -P 2 --retries 0 --jsonl "$T/$m.jsonl" \
     "$A/index.html" "$B/index.html" "$C/index.html"
+  # Asked for URLs (run_take()) at most every 200 ms while A's robots.txt
+  # took 3 s, plus a few times for each of the 13 requests; asking every
+  # 10 ms, as gather once did, is 300 times.
+  if [ -n "${GATHER_HOOKED:-}" ]; then
+    takes=$(cat "$T/takes")
+    [ "$takes" -lt 100 ] || fail "$m: asked for a URL $takes times while A's robots.txt was read"
+  fi
   check_eq "$(found "$T/$m.jsonl" | tr '\n' ' ')" \
     "0 C/index.html 200 A/a1.html 200 A/a2.html 200 A/index.html 200 A/orphan.html 200 B/b1.html 200 B/b2.html 200 B/b3.html 200 B/b4.html 200 B/index.html " \
     "$m: records"

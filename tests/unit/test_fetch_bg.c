@@ -12,8 +12,8 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fetch/fetch.h"
@@ -35,18 +35,30 @@ static int listener(int *port)
     return fd;
 }
 
+/* fetch_bg's notify: counts on an eventfd. */
+static void notify(void *ctx)
+{
+    uint64_t one = 1;
+    assert_int_equal(write(*(int *)ctx, &one, sizeof one), sizeof one);
+}
+
 /* Every transfer comes back, failed (nobody listens; one URL is not even
- * a URL), with its own tag, once. */
+ * a URL), with its own tag, once, and is announced once: the test waits
+ * for the announcements alone, so one missing would fail it (after 30 s)
+ * rather than be found by asking again. */
 static void test_come_back(void **state)
 {
     (void)state;
     enum { N = 20 };
     int port, seen[N + 1] = {0};
+    int efd = eventfd(0, EFD_CLOEXEC);
+    uint64_t told = 0;
+    assert_true(efd >= 0);
     close(listener(&port)); /* the port is free again: refused */
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/robots.txt", port);
     fetch_opts fo = {.retries = -1};
-    fetch_bg *b = fetch_bg_new(3);
+    fetch_bg *b = fetch_bg_new(3, notify, &efd);
     assert_non_null(b);
     for (int i = 0; i <= N; i++) {
         fetch_xfer *x = fetch_xfer_new(&fo, i < N ? url : "not a url");
@@ -57,8 +69,11 @@ static void test_come_back(void **state)
         void *tag;
         fetch_xfer *x = fetch_bg_take(b, &tag);
         if (!x) {
-            struct timespec ts = {0, 1000000};
-            nanosleep(&ts, NULL);
+            struct pollfd p = {efd, POLLIN, 0};
+            uint64_t n;
+            assert_int_equal(poll(&p, 1, 30000), 1);
+            assert_int_equal(read(efd, &n, sizeof n), sizeof n);
+            told += n;
             continue;
         }
         assert_true(fetch_xfer_done(x));
@@ -71,7 +86,15 @@ static void test_come_back(void **state)
         assert_int_equal(seen[i], 1);
     void *tag;
     assert_null(fetch_bg_take(b, &tag));
-    fetch_bg_free(b);
+    fetch_bg_free(b); /* joins the threads: every notify has returned */
+    uint64_t n;
+    struct pollfd p = {efd, POLLIN, 0};
+    if (poll(&p, 1, 0) == 1) {
+        assert_int_equal(read(efd, &n, sizeof n), sizeof n);
+        told += n;
+    }
+    assert_int_equal(told, N + 1);
+    close(efd);
 }
 
 /* Freeing ends transfers that are waiting on the network (and one never
@@ -85,7 +108,7 @@ static void test_free_cancels(void **state)
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/robots.txt", port);
     fetch_opts fo = {.retries = -1};
-    fetch_bg *b = fetch_bg_new(2);
+    fetch_bg *b = fetch_bg_new(2, NULL, NULL);
     assert_non_null(b);
     for (int i = 0; i < 3; i++) {
         fetch_xfer *x = fetch_xfer_new(&fo, url);
