@@ -68,6 +68,12 @@ build/tests/%: tests/unit/%.c $(call OBJ,build/asan,$(UNITLIB) $(LIBSRCS))
 	@mkdir -p $(dir $@); echo '  CC   $@'
 	$(CC) $(WARN) $(SANFLAGS) $(CPPFLAGS) -I. $^ -o $@ $(LDLIBS) -lcmocka
 
+# The unit tests that start threads, built for TSan too (tsan-test).
+TSAN_UNITS := test_fetch_bg test_parse
+build/tsan-tests/%: tests/unit/%.c $(call OBJ,build/tsan,$(UNITLIB) $(LIBSRCS))
+	@mkdir -p $(dir $@); echo '  CC   $@'
+	$(CC) $(WARN) $(TSANFLAGS) $(CPPFLAGS) -I. $^ -o $@ $(LDLIBS) -lcmocka
+
 unit: $(addprefix build/tests/,$(UNITS))
 	@set -e; for t in $^; do echo "== $$t"; (cd tests/unit && ../../$$t); done
 
@@ -85,8 +91,9 @@ asan-test: build/asan/gather
 TSAN_TESTS := t_auto t_cli t_crawl t_errors t_faults_ t_interrupt t_modes \
               t_naming t_polite t_records_file t_request t_resume \
               t_robots_async t_sample_site t_stream
-tsan-test: build/tsan/gather
-	tests/integration/tsan.sh ./build/tsan/gather $(TSAN_TESTS)
+tsan-test: build/tsan/gather $(addprefix build/tsan-tests/,$(TSAN_UNITS))
+	TSAN_UNITS="$(addprefix build/tsan-tests/,$(TSAN_UNITS))" \
+	  tests/integration/tsan.sh ./build/tsan/gather $(TSAN_TESTS)
 
 test: all unit integration asan-test tsan-test fuzz-smoke
 	@echo "== all tests passed"

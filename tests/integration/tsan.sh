@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the integration tests named after the binary (a ThreadSanitizer
-# build) with TSan stopping at its first report. TSan needs the address
+# build), and before them the unit test binaries in TSAN_UNITS, with TSan
+# stopping at its first report. TSan needs the address
 # space layout it was built for: when the kernel randomises more than that
 # allows, the tests run with randomisation off (setarch -R), and when even
 # that is refused, they are skipped, saying so.
@@ -20,5 +21,10 @@ if ! "$bin" --version >/dev/null 2>&1; then
     exit 0
   fi
 fi
+# First the unit tests that start threads (TSAN_UNITS: their binaries).
+for u in ${TSAN_UNITS:-}; do
+  echo "== $u"
+  (cd tests/unit && "${run[@]}" "../../$u") || exit 1
+done
 GATHER_SANITIZED=1 GATHER_HOOKED=$bin ONLY="$*" \
   "${run[@]}" tests/integration/run.sh "$bin"
